@@ -1,0 +1,1 @@
+"""The embedded synthetic world: scenes, renderer, priors, grammar, interventions, captions."""

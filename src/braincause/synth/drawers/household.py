@@ -1,0 +1,5 @@
+"""Drawers (placeholder module: filled in by the world-building work)."""
+
+from __future__ import annotations
+
+DRAWERS: dict = {}
