@@ -39,7 +39,6 @@ BACKDROPS: dict[str, list[tuple[tuple[int, int, int], tuple[int, int, int]]]] = 
                ((240, 232, 220), (205, 190, 170)), ((70, 70, 78), (40, 40, 45))],
 }
 INDOOR = {"kitchen", "dining_room", "office", "bedroom", "living_room"}
-HORIZON = 0.58  # backdrop horizon / floor line, fraction of the height
 
 
 @dataclass
@@ -68,8 +67,7 @@ def _draw_backdrop(scene: Scene, draw: ImageDraw.ImageDraw, n: int) -> None:
     if schemes is None:
         raise SceneError(f"unknown context {scene.context!r}; known: {sorted(BACKDROPS)}")
     upper, lower = schemes[scene.palette % len(schemes)]
-    rng = np.random.default_rng([scene.seed, 7919])
-    hz = int(n * (HORIZON + rng.uniform(-0.04, 0.04)))
+    hz = int(n * scene.horizon)
     # vertical gradients: upper part lightens towards the horizon, floor darkens towards us
     steps = 12
     for i in range(steps):

@@ -107,6 +107,8 @@ class Scene:
         Global brightness multiplier (around 1).
     warmth : float
         Global colour temperature shift (−1 cool … +1 warm).
+    horizon : float
+        Height of the backdrop's horizon / floor line, fraction of the image.
     """
 
     context: str
@@ -115,6 +117,7 @@ class Scene:
     palette: int = 0
     light: float = 1.0
     warmth: float = 0.0
+    horizon: float = 0.58
 
     # ------------------------------------------------------------- queries
     def categories(self) -> set[str]:
@@ -171,6 +174,7 @@ class Scene:
             "palette": self.palette,
             "light": self.light,
             "warmth": self.warmth,
+            "horizon": self.horizon,
             "objects": [o.to_dict() for o in self.objects],
         }
 
@@ -182,6 +186,7 @@ class Scene:
             palette=int(d.get("palette", 0)),
             light=float(d.get("light", 1.0)),
             warmth=float(d.get("warmth", 0.0)),
+            horizon=float(d.get("horizon", 0.58)),
             objects=tuple(SceneObject.from_dict(o) for o in d["objects"]),
         )
 

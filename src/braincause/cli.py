@@ -1,0 +1,205 @@
+"""The ``braincause`` command.
+
+Every subcommand is a function ``cmd_<verb>(args) -> int``; :func:`main` parses,
+dispatches and maps errors to exit codes: 0 success, 2 bad input (with a one-line
+message saying what was wrong and how to fix it), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from braincause import __version__
+from braincause.exceptions import BrainCauseError, DataError, UserInputError
+
+
+def _write_json(path: Path, obj: object) -> None:
+    from braincause.utils import atomic_write_bytes
+
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+
+
+# ---------------------------------------------------------------- concepts
+def cmd_concepts(args: argparse.Namespace) -> int:
+    from braincause.synth.concepts import CONCEPTS
+
+    rows = [{"name": c.name, "kind": c.kind, "description": c.description,
+             "categories": list(c.members), "synonyms": list(c.synonyms)}
+            for c in CONCEPTS.values()]
+    if args.json:
+        print(json.dumps({"concepts": rows}, indent=2))
+        return 0
+    kinds = ["category", "group", "composition", "scene"]
+    print(f"{len(rows)} concepts (query any name or synonym, e.g. `braincause render faces`)\n")
+    for kind in kinds:
+        sel = [r for r in rows if r["kind"] == kind]
+        print(f"{kind} concepts ({len(sel)}):")
+        for r in sel:
+            covers = f" [covers: {', '.join(r['categories'])}]" if kind != "category" and \
+                r["categories"] else ""
+            syn = ", ".join(s for s in r["synonyms"] if s != r["name"].replace("_", " "))[:70]
+            print(f"  {r['name']:<20} {r['description']}{covers}")
+            if syn:
+                print(f"  {'':<20} also: {syn}")
+        print()
+    return 0
+
+
+# ---------------------------------------------------------------- render
+def cmd_render(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from braincause.synth.captions import captions
+    from braincause.synth.grammar import parse
+    from braincause.synth.render import render
+    from braincause.synth.sampler import sample_scenes
+    from braincause.synth.sheet import contact_sheet
+
+    if args.n < 1 or args.n > 1024:
+        raise UserInputError(f"--n must be between 1 and 1024, got {args.n}")
+    if args.size < 32 or args.size > 1024:
+        raise UserInputError(f"--size must be between 32 and 1024 pixels, got {args.size}")
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise UserInputError(f"--out must name a .png file, got {args.out!r}")
+    spec = parse(args.prompt)
+    if spec.unknown:
+        print(f"warning: could not place these words of the prompt: {', '.join(spec.unknown)}"
+              " (they are listed in the sidecar JSON)", file=sys.stderr)
+    scenes = sample_scenes(args.n, np.random.SeedSequence(args.seed), spec)
+    images, records = [], []
+    for s in scenes:
+        images.append(render(s, args.size).image)
+        caps = captions(s)
+        records.append({"scene": s.to_dict(), "captions": caps, "hash": s.content_hash()})
+    sheet = contact_sheet(images, [r["captions"][0] for r in records] if args.labels else None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    sheet.save(tmp, format="PNG", optimize=False)
+    tmp.replace(out)
+    side = out.with_suffix(".json")
+    _write_json(side, {
+        "prompt": args.prompt, "seed": args.seed, "n": args.n, "size": args.size,
+        "spec": {"context": spec.context,
+                 "require": [r.__dict__ for r in spec.require],
+                 "require_any": [list(g) for g in spec.require_any],
+                 "forbid": sorted(spec.forbid), "compositions": sorted(spec.compositions)},
+        "unplaced_words": list(spec.unknown), "braincause_version": __version__,
+        "scenes": records,
+    })
+    print(f"wrote {args.n} scenes for {args.prompt!r} to {out} (scene records and captions: "
+          f"{side})")
+    return 0
+
+
+# ---------------------------------------------------------------- cooccurrence
+def cmd_cooccurrence(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from braincause.synth.stats import concept_correlations, declared_table
+
+    if args.n < 100:
+        raise UserInputError(f"--n must be at least 100 scenes, got {args.n}")
+    corr = concept_correlations(n=args.n, seed=args.seed, top=args.top)
+    declared = declared_table()
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(declared[0]))
+        w.writeheader()
+        w.writerows(declared)
+        (out / "declared_priors.csv").write_text(buf.getvalue())
+        _write_json(out / "concept_correlations.json",
+                    {"n_scenes": args.n, "seed": args.seed, "concepts": corr})
+    if args.json:
+        print(json.dumps({"n_scenes": args.n, "seed": args.seed, "concepts": corr,
+                          "declared": declared}, indent=2))
+        return 0
+    print(f"co-occurrence over {args.n} sampled scenes (seed {args.seed}); phi correlation\n")
+    for name, e in corr.items():
+        objs = ", ".join(f"{r['name']} {r['phi']:.2f}" for r in e["objects"][:4]) or "-"
+        cues = ", ".join(f"{r['name']} {r['phi']:.2f}" for r in e["cues"][:3]) or "-"
+        print(f"{name:<20} prevalence {e['prevalence']:.3f}  objects: {objs}  cues: {cues}")
+    if args.out:
+        print(f"\nwrote {Path(args.out) / 'declared_priors.csv'} and "
+              f"{Path(args.out) / 'concept_correlations.json'}")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="braincause",
+        description="Find the voxels of visual cortex that represent a concept itself, not "
+                    "the cues that co-occur with it. Runs offline on an embedded synthetic world.",
+    )
+    p.add_argument("--version", action="version", version=f"braincause {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    c = sub.add_parser("concepts", help="list the concept vocabulary with synonyms",
+                       description="List every queryable concept: its kind (category, group, "
+                                   "composition, scene), the object categories it covers, and "
+                                   "its synonyms.")
+    c.add_argument("--json", action="store_true", help="print one JSON document")
+    c.set_defaults(func=cmd_concepts)
+
+    r = sub.add_parser(
+        "render", help="render a contact sheet of scenes for a prompt or concept",
+        description="Sample scenes that satisfy PROMPT from the synthetic world's priors, render "
+                    "them, and save a contact sheet PNG plus a sidecar JSON (same name, .json) "
+                    "with each scene record and its captions. Words of the prompt that cannot "
+                    "be placed are reported.")
+    r.add_argument("prompt", help='a concept ("faces") or a short scene description '
+                                  '("a plate of pizza on a kitchen table")')
+    r.add_argument("--n", type=int, default=16, help="number of scenes (default 16)")
+    r.add_argument("--size", type=int, default=224, help="image side in pixels (default 224)")
+    r.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    r.add_argument("--out", required=True, help="output .png path")
+    r.add_argument("--no-labels", dest="labels", action="store_false",
+                   help="do not print captions under the tiles")
+    r.set_defaults(func=cmd_render)
+
+    o = sub.add_parser(
+        "cooccurrence", help="export the world's co-occurrence statistics",
+        description="Measure, over N sampled scene records, how each concept co-occurs with "
+                    "objects, visual cues and contexts (phi coefficient, lift), and export the "
+                    "declared priors (base probabilities and couplings per context).")
+    o.add_argument("--n", type=int, default=5000, help="scenes to sample (default 5000)")
+    o.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    o.add_argument("--top", type=int, default=6, help="correlates listed per concept")
+    o.add_argument("--out", help="directory for declared_priors.csv and "
+                                 "concept_correlations.json")
+    o.add_argument("--json", action="store_true", help="print one JSON document")
+    o.set_defaults(func=cmd_cooccurrence)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (BrainCauseError, FileNotFoundError) as e:
+        kind = "data error" if isinstance(e, (DataError, FileNotFoundError)) else "error"
+        print(f"braincause: {kind}: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("braincause: interrupted", file=sys.stderr)
+        return 130
+    except Exception:
+        traceback.print_exc()
+        print("braincause: internal error (a bug: please report it with the command above)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""Test configuration: offline, headless, deterministic."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
