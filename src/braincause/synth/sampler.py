@@ -11,6 +11,7 @@ surfing) override the priors; everything they leave open comes from them.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +21,7 @@ from braincause.synth.categories import CATEGORIES, CLOTHES, SKIN
 from braincause.synth.concepts import TOOLS
 from braincause.synth.drawers.household import table_top
 from braincause.synth.drawers.nature import building_sign_box
-from braincause.synth.drawers.objects import sign_text_box
+from braincause.synth.drawers.objects import sign_text_box, sign_text_ink
 from braincause.synth.drawers.people import animal_face_box, part_poses, person_parts, skin_of
 from braincause.synth.scene import Scene, SceneObject
 from braincause.synth.spec import Requirement, SceneSpec
@@ -38,6 +39,14 @@ from braincause.synth.world import (
     presence_probability,
 )
 from braincause.utils import RandomState, check_random_state
+
+#: Companions of which one instance serves every parent (one table under all the food).
+SHARED = frozenset({"table"})
+
+#: Where a hand in the "hold" pose grips (its handle hole), in the hand's local frame,
+#: and where tools are gripped (their handle), in the tool's local frame.
+HAND_GRIP = (0.53, 0.42)
+TOOL_GRIP = (0.22, 0.5)
 
 #: How many free-standing instances a category gets (inclusive range).
 COUNTS = {"person": (1, 3), "fruit": (1, 4), "cloud": (1, 3), "tree": (1, 3), "bird": (1, 3),
@@ -151,6 +160,8 @@ def _presence(rng: np.random.Generator, ctx: str, spec: SceneSpec) -> list[_Inst
             add(b)
         for a, q in parents_of(b, ctx):
             if a in first and rng.random() < q:
+                if b in SHARED and b in first:
+                    continue  # one table serves all the food (presence is unchanged)
                 rel = "part" if (a, b) in PART_COUPLINGS else "near"
                 add(b, first[a], rel)
     # required companions that did not appear
@@ -171,7 +182,16 @@ def _presence(rng: np.random.Generator, ctx: str, spec: SceneSpec) -> list[_Inst
                 add(c, add(a), "part")
     if "hands_in_action" in comps and "hand" not in forbid:
         tool = next(i for i, t in enumerate(insts) if t.category in TOOLS)
-        if not any(t.category == "hand" and t.parent == tool for t in insts):
+        person = first.get("person")
+        if person is not None and ctx != "studio":
+            # the first person holds the tool in their right hand
+            for t in insts:
+                if t.category == "hand" and t.parent == tool:
+                    t.parent, t.relation = person, "part"
+            insts[tool].parent, insts[tool].relation = person, "held"
+            if not any(t.category == "hand" and t.parent == person for t in insts):
+                add("hand", person, "part")
+        elif not any(t.category == "hand" and t.parent == tool for t in insts):
             add("hand", tool, "near")
     if "social_interaction" in comps and "human_face" not in forbid:
         if not any(t.category == "human_face" and t.relation == "part" for t in insts):
@@ -279,7 +299,8 @@ class _Layout:
         if color is None:
             color = cat.colors[int(self.rng.integers(len(cat.colors)))]
         kw.pop("color", None)
-        pose = inst.pose or kw.pop("pose", None) or cat.poses[int(self.rng.integers(len(cat.poses)))]
+        pose = (inst.pose or kw.pop("pose", None)
+                or cat.poses[int(self.rng.integers(len(cat.poses)))])
         kw.pop("pose", None)
         obj = SceneObject(
             category=inst.category, uid=self.uid, x=float(x), y=float(y), w=float(w),
@@ -308,6 +329,30 @@ class _Layout:
         return 0.55 + 0.75 * float(np.clip(t, 0, 1))
 
 
+def local_to_image(obj: SceneObject, u: float, v: float) -> tuple[float, float]:
+    """Object-local (u, v) → normalised image coordinates (as the pen maps them)."""
+    if obj.flip:
+        u = 1.0 - u
+    px, py = (u - 0.5) * obj.w, (v - 0.5) * obj.h
+    a = math.radians(obj.angle)
+    return (obj.x + px * math.cos(a) + py * math.sin(a),
+            obj.y - px * math.sin(a) + py * math.cos(a))
+
+
+def _place_at(gx: float, gy: float, w: float, h: float, local: tuple[float, float],
+              angle: float, flip: bool) -> tuple[float, float]:
+    """Box centre such that the box's local point ``local`` lands on (gx, gy)."""
+    probe = SceneObject("ball", 0, 0.0, 0.0, w, h, angle=angle, flip=flip)
+    ox, oy = local_to_image(probe, *local)
+    return gx - ox, gy - oy
+
+
+def _place_grip(gx: float, gy: float, side: float, angle: float,
+                flip: bool) -> tuple[float, float]:
+    """Centre of a square hand box whose grip hole lands on (gx, gy)."""
+    return _place_at(gx, gy, side, side, HAND_GRIP, angle, flip)
+
+
 def _size(cat: str, s: float, rng: np.random.Generator) -> tuple[float, float]:
     w0, h0 = CATEGORIES[cat].size
     k = s * rng.uniform(0.85, 1.15)
@@ -326,12 +371,11 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
     by_cat: dict[str, list[_Inst]] = {}
     for t in insts:
         by_cat.setdefault(t.category, []).append(t)
-    free = [t for t in insts if t.parent is None or t.relation not in ("part", "near")]
 
     # person poses (compositions first)
     persons = [t for t in insts if t.category == "person"]
     req_pose = L.req.get("person").pose if "person" in L.req else None
-    for j, t in enumerate(persons):
+    for t in persons:
         t.pose = req_pose or _pose_for(rng, kind, spec)
     if "person_running" in comps:
         persons[0].pose = "running"
@@ -562,7 +606,7 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
     top_objs: list[SceneObject] = []
     for cat in [*tabletop_cats, "hand", "human_face", "animal_face", "leg"]:
         for t in by_cat.get(cat, []):
-            if t.obj is not None or t.relation == "part":
+            if t.obj is not None or t.relation in ("part", "held"):
                 continue
             if t.relation == "near" and t.parent is not None and insts[t.parent].obj is not None:
                 continue  # placed with its parent below
@@ -581,6 +625,9 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
             kw = {}
             if cat in TOOLS:
                 kw["angle"] = L.u(-25, 25)
+                if "hands_in_action" in comps:  # staged: a close-up of the hand at work
+                    w, h = w * 1.8, h * 1.8
+                    yb = min(yb, 0.97 - h * 0.3)
             if cat == "fruit":
                 v = int(rng.integers(4))
                 kw["variant"] = v
@@ -590,7 +637,7 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
             top_objs.append(L.new(t, x, yb - h / 2, w, h, depth, **kw))
 
     # --- things attached "near" a parent: plates under food, tables under food, hands on tools
-    for i, t in enumerate(insts):
+    for t in insts:
         if t.relation != "near" or t.obj is not None:
             continue
         host = insts[t.parent].obj if t.parent is not None else None
@@ -602,12 +649,11 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
             y = host.y + host.h / 2 - h * 0.45
             L.new(t, host.x, y, w, h, host.depth - 0.001)
         elif t.category == "hand":
-            s = max(host.w, host.h) * 0.55
-            ang = host.angle
-            # the grip sits on the host's left third (its handle end)
-            gx = host.x - host.w * 0.28 * (1 if not host.flip else -1)
-            L.new(t, gx, host.y + host.h * 0.05, s, s, host.depth + 0.001, pose="hold",
-                  angle=ang)
+            side = max(host.w, host.h) * 0.42
+            gx, gy = local_to_image(host, *TOOL_GRIP)
+            x, y = _place_grip(gx, gy, side, host.angle, host.flip)
+            L.new(t, x, y, side, side, host.depth + 0.001, pose="hold", angle=host.angle,
+                  flip=host.flip)
             t.pose = "hold"
         elif t.category in ("water", "grass", "road"):
             pass
@@ -631,6 +677,8 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
         host = host_inst.obj if host_inst is not None else None
         if t.relation == "near" and t.category in ("water", "grass", "road"):
             continue
+        if t.relation == "held":
+            continue  # placed in the holder's hand below
         if host is None:
             raise SceneError(f"internal: unplaced {t.category}")
         if host.category == "person":
@@ -645,6 +693,9 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
                 kw["color"] = CLOTHES[(host.seed // 7) % len(CLOTHES)]
                 # leg style + the person's skin tone (for shorts and skirts)
                 kw["variant"] = (host.seed // 11) % 3 + 3 * (host.variant % len(SKIN))
+            holds = any(u.relation == "held" and u.parent == t.parent for u in insts)
+            if t.category == "hand" and slot == "hand_r" and holds:
+                kw["pose"] = "hold"
             if t.category == "human_face":
                 if poses["face"] == "front" and not social:
                     kw["pose"] = _choice(rng, ["front", "left", "right"], [0.6, 0.2, 0.2])
@@ -664,8 +715,7 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
                 x, y, w, h, ang = building_sign_box(host)
             else:
                 x, y, w, h, ang = sign_text_box(host)
-            dark = host.category in ("blank_sign", "book") and sum(host.color) > 400
-            col = (20, 20, 20) if dark else (250, 250, 250)
+            col = (250, 250, 250) if host.category == "building" else sign_text_ink(host)
             words = TITLE_WORDS if host.category == "book" else SIGN_WORDS
             text = "STOP" if host.category == "traffic_sign" and host.variant == 0 else \
                 words[int(rng.integers(len(words)))]
@@ -676,6 +726,20 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
             L.new(t, host.x, host.y - host.h * 0.15, w, w, host.depth + 0.0005, parent=host.uid)
         else:
             raise SceneError(f"internal: no part placement for {t.category} on {host.category}")
+
+    # --- tools held by a person: the handle goes through the right hand's grip
+    for t in insts:
+        if t.relation != "held" or t.obj is not None:
+            continue
+        person = insts[t.parent].obj
+        hx, hy, hw, hh, ang = person_parts(person)["hand_r"]
+        hand = SceneObject("hand", 0, hx, hy, hw, hh, angle=ang, flip=person.flip)
+        gx, gy = local_to_image(hand, *HAND_GRIP)
+        w0, h0 = CATEGORIES[t.category].size
+        w = max(hw, hh) * 2.6
+        h = w * h0 / w0
+        x, y = _place_at(gx, gy, w, h, TOOL_GRIP, ang, person.flip)
+        L.new(t, x, y, w, h, person.depth + 0.00035, angle=ang, flip=person.flip)
 
     # --- text strings for free-standing text
     objs = []

@@ -64,7 +64,8 @@ BASE: dict[str, dict[str, float]] = {
         "logo": 0.03, "book": 0.04,
     },
     "street": {
-        "person": 0.6, "building": 0.85, "road": 0.6, "car": 0.55, "bicycle": 0.2, "traffic_sign": 0.4,
+        "person": 0.6, "building": 0.85, "road": 0.6, "car": 0.55, "bicycle": 0.2,
+        "traffic_sign": 0.4,
         "blank_sign": 0.3, "tree": 0.35, "sky": 0.8, "cloud": 0.35, "sun": 0.1, "dog": 0.1,
         "bird": 0.1, "logo": 0.15, "door": 0.1, "phone": 0.05, "printed_text": 0.08,
         "cup": 0.04, "sandwich": 0.03, "handwritten_text": 0.02,

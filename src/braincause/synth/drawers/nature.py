@@ -413,10 +413,15 @@ _SIGN_LOCAL: dict[int, tuple[float, float, float, float]] = {
 }
 
 
+#: Dark sign-board colours (the sampler writes building signs in white).
+SIGN_BOARDS: tuple[RGB, ...] = ((35, 45, 75), (30, 80, 60), (110, 35, 40), (40, 40, 46))
+
+
 def _sign_board(pen: Pen, variant: int, board: RGB) -> None:
+    """Blank board (with a light rim) where :func:`building_sign_box` puts the sign text."""
     u0, v0, u1, v1 = _SIGN_LOCAL[variant]
     du, dv = (u1 - u0) * 0.04, (v1 - v0) * 0.15
-    pen.rect(u0 - du, v0 - dv, u1 + du, v1 + dv, fill=shade(board, 0.6))
+    pen.rect(u0 - du, v0 - dv, u1 + du, v1 + dv, fill=mix(board, (235, 230, 215), 0.6))
     pen.rect(u0, v0, u1, v1, fill=board)
 
 
@@ -435,6 +440,7 @@ def draw_building(pen: Pen, obj: SceneObject, rng: np.random.Generator) -> None:
     var = _variant(obj)
     dark = shade(c, 0.62)
     frame = WHITE if _lum(c) < 200 else (90, 85, 80)
+    board = SIGN_BOARDS[int(rng.integers(len(SIGN_BOARDS)))]
     if var == 0:
         roof = (150, 62, 48) if abs(c[0] - 160) + abs(c[1] - 80) > 60 else (85, 80, 85)
         pen.rect(0.08, 0.42, 0.92, 1.0, fill=c)
@@ -455,7 +461,7 @@ def draw_building(pen: Pen, obj: SceneObject, rng: np.random.Generator) -> None:
         _circle(pen, asp, 0.5, 0.33, 0.055, fill=frame)
         _circle(pen, asp, 0.5, 0.33, 0.04, fill=_glass(rng))
         # door and windows
-        _sign_board(pen, 0, CREAM)
+        _sign_board(pen, 0, board)
         door = (120, 70, 40) if _lum(c) > 110 else (200, 60, 50)
         pen.rect(0.4, 0.68, 0.6, 1.0, fill=shade(door, 0.7))
         pen.rect(0.415, 0.695, 0.585, 1.0, fill=door)
@@ -469,7 +475,7 @@ def draw_building(pen: Pen, obj: SceneObject, rng: np.random.Generator) -> None:
         pen.rect(0.1, 0.03, 0.9, 1.0, fill=c)
         pen.rect(0.78, 0.03, 0.9, 1.0, fill=shade(c, 0.82))
         pen.rect(0.08, 0.0, 0.92, 0.16, fill=shade(c, 0.9))
-        _sign_board(pen, 1, CREAM)
+        _sign_board(pen, 1, board)
         cols, rows = 4, 7
         gbase = mix((110, 150, 190), c, 0.15)
         for r in range(rows):
@@ -496,7 +502,7 @@ def draw_building(pen: Pen, obj: SceneObject, rng: np.random.Generator) -> None:
                 pen.rect(u0 - 0.03, v0 + 0.085, u0 + 0.21, v0 + 0.125, fill=rail)
                 pen.line([(u0 - 0.03, v0 + 0.085), (u0 + 0.21, v0 + 0.085)],
                          shade(rail, 0.7), 0.012)
-        _sign_board(pen, 2, CREAM)
+        _sign_board(pen, 2, board)
         pen.rect(0.38, 0.86, 0.62, 1.0, fill=(70, 60, 55))
         pen.rect(0.4, 0.88, 0.6, 1.0, fill=mix(GLASS, (70, 60, 55), 0.35))
         pen.line([(0.5, 0.88), (0.5, 1.0)], (70, 60, 55), 0.012)
@@ -506,7 +512,7 @@ def draw_building(pen: Pen, obj: SceneObject, rng: np.random.Generator) -> None:
         for k in range(3):
             u0 = 0.12 + k * 0.29
             _pane(pen, u0, 0.22, u0 + 0.18, 0.4, _glass(rng), frame, 0.012, cross=True)
-        _sign_board(pen, 3, (245, 240, 225))
+        _sign_board(pen, 3, board)
         # striped awning with a scalloped edge
         stripe_a = (200, 45, 45) if rng.random() < 0.5 else (40, 120, 80)
         if abs(stripe_a[0] - c[0]) + abs(stripe_a[1] - c[1]) < 90:

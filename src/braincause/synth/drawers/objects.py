@@ -657,6 +657,25 @@ def sign_text_box(obj: SceneObject) -> tuple[float, float, float, float, float]:
     return _to_image(obj, *box)
 
 
+def sign_text_ink(obj: SceneObject) -> RGB:
+    """A legible ink colour for the ``printed_text`` placed at :func:`sign_text_box`.
+
+    The text area is not always ``obj.color``: traffic signs 1 and 2 put it on a
+    white / yellow plate, an open book on a cream page, a phone on its screen.
+    """
+    cat, var = obj.category, _var(obj)
+    dark, light = (20, 20, 20), (250, 250, 250)
+    if cat == "traffic_sign":
+        return light if var in (0, 3) else dark
+    if cat == "phone":
+        return light
+    if cat == "book" and var == 1:
+        return dark
+    if cat in ("blank_sign", "book"):
+        return dark if _lum(obj.color) > 150 else light
+    raise ValueError(f"sign_text_ink: no text area for category {cat!r}")
+
+
 # --------------------------------------------------------------------------- clock
 def _draw_clock(pen: Pen, obj: SceneObject, rng: np.random.Generator) -> None:
     """Wall clock with 12 ticks and two hands; variant 1 has a square frame."""
