@@ -41,6 +41,10 @@ def main() -> None:
     t0 = time.perf_counter()
     _render_chunk(scenes)
     t_one = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for s in scenes[:500]:
+        render(s, 224, masks=True)
+    t_masks = time.perf_counter() - t0
     chunks = [scenes[i::args.workers * 8] for i in range(args.workers * 8)]
     with get_context("fork").Pool(args.workers) as pool:
         pool.map(_render_chunk, [c[:2] for c in chunks])  # warm-up
@@ -54,6 +58,7 @@ def main() -> None:
         "n_scenes": args.n, "mean_objects_per_scene": round(float(objs), 2), "size_px": 224,
         "sample_scenes_per_s": round(args.n / t_sample, 1),
         "render_scenes_per_s_1_process": round(args.n / t_one, 1),
+        "render_with_masks_scenes_per_s_1_process": round(min(500, args.n) / t_masks, 1),
         f"render_scenes_per_s_{args.workers}_processes": round(done / t_pool, 1),
         "cpu_count": os.cpu_count(), "python": platform.python_version(),
         "machine": platform.machine(),

@@ -21,6 +21,34 @@ OUT = Path(__file__).parent / "images"
 REGIONS = {"sky", "grass", "water", "road"}
 
 
+def _parts(obj: SceneObject) -> list[SceneObject]:
+    """Face, hands and legs for a person; a face for a cat or dog (as the sampler adds)."""
+    from braincause.synth.drawers.people import (
+        animal_face_box,
+        part_poses,
+        person_parts,
+        skin_of,
+    )
+
+    out = []
+    if obj.category == "person":
+        poses = part_poses(obj)
+        for k, (slot, box) in enumerate(person_parts(obj).items()):
+            cat = {"face": "human_face", "hand_l": "hand", "hand_r": "hand",
+                   "leg_l": "leg", "leg_r": "leg"}[slot]
+            x, y, w, h, a = box
+            col = skin_of(obj) if cat != "leg" else (50, 60, 90)
+            out.append(SceneObject(cat, uid=2 + k, x=x, y=y, w=w, h=h, angle=a, flip=obj.flip,
+                                   color=col, pose=poses[slot], parent=1, seed=k + obj.seed,
+                                   depth=0.1 + 0.01 * k, variant=obj.variant % 6))
+    elif obj.category in ("cat", "dog"):
+        x, y, w, h, a = animal_face_box(obj)
+        out.append(SceneObject("animal_face", uid=2, x=x, y=y, w=w, h=h, angle=a,
+                               color=obj.color, variant=int(obj.category == "dog"), parent=1,
+                               depth=0.1, flip=obj.flip))
+    return out
+
+
 def category_sheet(size: int = 160) -> None:
     """Every category alone, twice (two variants), on a plain studio backdrop."""
     images, labels = [], []
@@ -31,9 +59,10 @@ def category_sheet(size: int = 160) -> None:
             w, h = (1.0, 1.0) if name in REGIONS else (w0 * k, h0 * k)
             obj = SceneObject(name, uid=1, x=0.5, y=0.5, w=w, h=h,
                               color=cat.colors[v % len(cat.colors)], variant=v,
-                              pose=cat.poses[v % len(cat.poses)], seed=11 + v,
+                              pose=cat.poses[(2 * v) % len(cat.poses)], seed=11 + v,
                               text="OPEN" if name == "printed_text" else "see you soon")
-            images.append(render(Scene("studio", objects=(obj,), seed=v, palette=v), size).image)
+            objs = (obj, *_parts(obj))
+            images.append(render(Scene("studio", objects=objs, seed=v, palette=v), size).image)
             labels.append(f"{name} ({v})")
     contact_sheet(images, labels, columns=12, label_lines=1).save(OUT / "categories.png")
 
