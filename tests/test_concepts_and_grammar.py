@@ -75,3 +75,10 @@ def test_prompt_constraints_hold():
         assert s.context == "park"
         assert len(s.of("dog")) >= 2
         assert not s.has("flower")
+
+
+def test_counts_of_parts_go_on_separate_hosts():
+    for s in sample_scenes(5, 8, parse("three faces in a park")):
+        faces = [o for o in s.of("human_face") if o.parent is not None]
+        assert len(s.of("human_face")) >= 3
+        assert len({o.parent for o in faces}) == len(faces)

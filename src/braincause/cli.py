@@ -191,6 +191,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         kind = "data error" if isinstance(e, (DataError, FileNotFoundError)) else "error"
         print(f"braincause: {kind}: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # output piped into a reader that stopped early (`braincause concepts | head`)
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("braincause: interrupted", file=sys.stderr)
         return 130

@@ -69,6 +69,7 @@ def _object_phrases(scene: Scene) -> list[str]:
         counts.setdefault(o.category, []).append(o)
     plates = {o.category for o in scene.objects if o.category in ("plate", "bowl")}
     tools = held_tools(scene)
+    surfing = bool(surfing_persons(scene))
     order = sorted(counts, key=lambda c: -sum(o.area for o in counts[c]))
     out: list[str] = []
     said = {o.parent: o.text for o in scene.objects
@@ -95,6 +96,8 @@ def _object_phrases(scene: Scene) -> list[str]:
         if cat == "hand" and tools:
             ph = f"a hand holding {_np(tools[0].category, 1)}"
         if cat in {t.category for t in tools}:
+            continue
+        if cat == "surfboard" and surfing:
             continue
         out.append(ph)
     return out

@@ -40,6 +40,9 @@ from braincause.synth.world import (
 )
 from braincause.utils import RandomState, check_random_state
 
+#: Categories that, when asked for, are often shown as close-ups on a plain backdrop.
+CLOSE_UP = frozenset({"human_face", "hand", "leg", "animal_face"})
+
 #: Companions of which one instance serves every parent (one table under all the food).
 SHARED = frozenset({"table"})
 
@@ -104,6 +107,8 @@ def _choose_context(rng: np.random.Generator, spec: SceneSpec) -> str:
         p = CONTEXT_PRIOR[ctx]
         for r in spec.require:
             p *= presence_probability(r.category, ctx) + 1e-3
+            if ctx == "studio" and r.category in CLOSE_UP:
+                p *= 3.0  # body parts are often photographed close up
         for group in spec.require_any:
             p *= 1.0 - np.prod([1.0 - presence_probability(c, ctx) for c in group]) + 1e-3
         if "person_surfing" in spec.compositions:
@@ -209,7 +214,9 @@ def _natural_compositions(rng: np.random.Generator, ctx: str, insts: list[_Inst]
     (a person and a surfboard on a beach with water; people meeting)."""
     cats = {t.category for t in insts}
     comps = set(spec.compositions)
-    if (ctx == "beach" and {"person", "surfboard", "water"} <= cats
+    first_person = next((i for i, t in enumerate(insts) if t.category == "person"), None)
+    legged = any(t.category == "leg" and t.parent == first_person for t in insts)
+    if (ctx == "beach" and {"person", "surfboard", "water"} <= cats and legged
             and rng.random() < NATURAL_STAGING["person_surfing"]):
         comps.add("person_surfing")
     faces_on_people = any(t.category == "human_face" and t.relation == "part" for t in insts)
@@ -235,7 +242,12 @@ def _expand(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
     for cat, n in want.items():
         have = [t for t in insts if t.category == cat]
         for _ in range(n - len(have)):
-            if have and have[0].parent is not None:
+            if have and have[0].parent is not None and have[0].relation == "part":
+                # another part needs another host: a face per person, not two on one
+                host = insts[have[0].parent].category
+                insts.append(_Inst(host))
+                insts.append(_Inst(cat, len(insts) - 1, "part"))
+            elif have and have[0].parent is not None:
                 insts.append(_Inst(cat, have[0].parent, have[0].relation))
             else:
                 insts.append(_Inst(cat))
@@ -253,6 +265,12 @@ def _expand(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
             force = "social_interaction" in spec.compositions and b == "human_face"
             if force or rng.random() < q:
                 insts.append(_Inst(b, i, "part"))
+    # a surfer, runner or jumper needs legs: the staged person gets them
+    if spec.compositions & {"person_surfing", "person_running", "person_jumping"}:
+        first_person = next(i for i, t in enumerate(insts) if t.category == "person")
+        if not any(u.parent == first_person and u.category == "leg" for u in insts):
+            if "leg" not in spec.forbid:
+                insts.append(_Inst("leg", first_person, "part"))
     # two hands and two legs per person; one face
     for i, t in enumerate(list(insts)):
         if t.category != "person":
@@ -329,6 +347,14 @@ class _Layout:
         return 0.55 + 0.75 * float(np.clip(t, 0, 1))
 
 
+def _hip_fraction(pose: str, flip: bool) -> float:
+    """Height of a person's hips as a fraction of the box height (from the top)."""
+    probe = SceneObject("person", 0, 0.5, 0.5, 0.26, 0.62, pose=pose, flip=flip)
+    parts = person_parts(probe)
+    top = min(parts[k][1] - parts[k][3] / 2 for k in ("leg_l", "leg_r"))
+    return (top - (probe.y - probe.h / 2)) / probe.h
+
+
 def local_to_image(obj: SceneObject, u: float, v: float) -> tuple[float, float]:
     """Object-local (u, v) → normalised image coordinates (as the pen maps them)."""
     if obj.flip:
@@ -375,8 +401,11 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
     # person poses (compositions first)
     persons = [t for t in insts if t.category == "person"]
     req_pose = L.req.get("person").pose if "person" in L.req else None
+    legged = {id(insts[u.parent]) for u in insts if u.category == "leg" and u.parent is not None}
     for t in persons:
         t.pose = req_pose or _pose_for(rng, kind, spec)
+        if id(t) not in legged and t.pose not in ("standing", "sitting"):
+            t.pose = "standing"   # no legs: framed from the hips up, standing
     if "person_running" in comps:
         persons[0].pose = "running"
     if "person_jumping" in comps:
@@ -387,6 +416,7 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
         if t.pose == "surfing" and "person_surfing" not in comps:
             t.pose = "standing"
     surfing = "person_surfing" in comps
+    face_focus = "human_face" in L.req
 
     # --- regions
     if "sky" in by_cat:
@@ -531,6 +561,13 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
                 x = L.u(tb.x - tb.w / 3, tb.x + tb.w / 3)
                 yb = tb.y + tb.h * 0.1
                 o = L.new(t, x, yb - h / 2, w, h, tb.depth - 0.05, flip=bool(rng.random() < .5))
+            elif cat == "person" and (id(t) not in legged or (face_focus and rng.random() < 0.6)):
+                # close to the camera, framed from the hips up (legs out of frame)
+                w, h = _size(cat, L.u(1.15, 1.55), rng)
+                flip = bool(rng.random() < 0.5)
+                hip = _hip_fraction(t.pose or "standing", flip)
+                y = L.u(1.0, 1.05) - hip * h + h / 2
+                o = L.new(t, L.free_x(w, ground), y, w, h, 3.5 + 0.01 * len(ground), flip=flip)
             else:
                 kw = {}
                 if cat in ("person", "cat", "dog", "car", "bicycle"):
