@@ -6,12 +6,15 @@ interaction") or a scene ("kitchen"). Each concept knows
 
 * ``present(scene)``: whether a scene expresses it (from the scene record);
 * ``remove(scene)``: the *minimal* exact intervention that makes it absent
-  (used for counterfactual edits and for ground truth);
+  (used for counterfactual edits and for ground truth): objects are removed;
+  a surfer, runner or jumper is restaged standing; in a social interaction one
+  person turns their face away; a scene changes context;
 * ``spec``: the scene constraints that stage it (for positives).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,6 +103,44 @@ def _posed(pose: str) -> Callable[[Scene], list[SceneObject]]:
     return lambda s: [p for p in s.of("person") if p.pose == pose]
 
 
+def restage(scene: Scene, uid: int, pose: str) -> Scene:
+    """The same scene with person ``uid`` in another pose (its parts follow)."""
+    from braincause.synth.drawers.people import part_poses, person_parts
+
+    old = scene.get(uid)
+    new = dataclasses.replace(old, pose=pose)
+    before, after, poses = person_parts(old), person_parts(new), part_poses(new)
+    slots = {"human_face": ("face",), "hand": ("hand_l", "hand_r"), "leg": ("leg_l", "leg_r")}
+    objs = []
+    for o in scene.objects:
+        if o.uid == uid:
+            objs.append(new)
+            continue
+        if o.parent == uid and o.category in slots:
+            slot = min(slots[o.category],
+                       key=lambda k: (before[k][0] - o.x) ** 2 + (before[k][1] - o.y) ** 2)
+            x, y, w, h, a = after[slot]
+            kw = {} if o.category == "human_face" or o.pose == "hold" else {"pose": poses[slot]}
+            o = dataclasses.replace(o, x=x, y=y, w=w, h=h, angle=a, **kw)
+        objs.append(o)
+    return scene.replace(objects=tuple(objs))
+
+
+def _restage_all(scene: Scene, people: list[SceneObject], pose: str) -> Scene:
+    for p in people:
+        scene = restage(scene, p.uid, pose)
+    return scene
+
+
+def _turn_away(scene: Scene) -> Scene:
+    """The second person of each interacting pair turns their face away."""
+    away = {"left": "right", "right": "left"}
+    turn = {b.uid for _, b in interacting_pairs(scene)}
+    return scene.replace(objects=tuple(
+        dataclasses.replace(o, pose=away.get(o.pose, o.pose))
+        if o.category == "human_face" and o.parent in turn else o for o in scene.objects))
+
+
 # ---------------------------------------------------------------- constructors
 def _category(c: str) -> Concept:
     cat = CATEGORIES[c]
@@ -119,10 +160,6 @@ def _group(name: str, members: tuple[str, ...], synonyms: tuple[str, ...], desc:
         present=lambda s: any(s.has(m) for m in members),
         remove=lambda s: s.without([o.uid for o in s.objects if o.category in members]),
     )
-
-
-def _remove_pairs(scene: Scene) -> Scene:
-    return scene.without([b.uid for _, b in interacting_pairs(scene)])
 
 
 def _scene(ctx: str, synonyms: tuple[str, ...]) -> Concept:
@@ -159,7 +196,7 @@ def _build() -> dict[str, Concept]:
         ("person", "surfboard", "water"), ("surfing", "surfer", "surfers", "person surfing"),
         SceneSpec(context="beach", compositions=frozenset({"person_surfing"})),
         present=lambda s: bool(surfing_persons(s)),
-        remove=lambda s: s.without([p.uid for p in surf(s)]),
+        remove=lambda s: _restage_all(s, surf(s), "standing"),
     )
     out["social_interaction"] = Concept(
         "social_interaction", "composition", "two or more people facing each other, close by",
@@ -168,7 +205,7 @@ def _build() -> dict[str, Concept]:
          "social scene", "people talking"),
         SceneSpec(compositions=frozenset({"social_interaction"})),
         present=lambda s: bool(interacting_pairs(s)),
-        remove=_remove_pairs,
+        remove=_turn_away,
     )
     out["hands_in_action"] = Concept(
         "hands_in_action", "composition", "a hand holding and using a tool", ("hand",) + TOOLS,
@@ -184,7 +221,7 @@ def _build() -> dict[str, Concept]:
             f"person_{pose}", "composition", f"a person {pose}", ("person",), syn,
             SceneSpec(compositions=frozenset({f"person_{pose}"})),
             present=lambda s, sel=sel: bool(sel(s)),
-            remove=lambda s, sel=sel: s.without([p.uid for p in sel(s)]),
+            remove=lambda s, sel=sel: _restage_all(s, sel(s), "standing"),
         )
     scenes = {
         "kitchen": ("kitchen scene", "kitchens", "cooking area"),

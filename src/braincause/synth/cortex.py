@@ -1,0 +1,112 @@
+"""The simulated subjects' cortex: nilearn's bundled fsaverage5, visual part.
+
+Vertices of fsaverage5 (10,242 per hemisphere) whose pial coordinate is
+posterior (y ≤ −30 mm) and not dorsal (z ≤ 40 mm), minus the medial wall
+(zero cortical thickness), are the subject's voxels: occipital, ventral and
+lateral occipitotemporal cortex and the posterior STS. fsaverage coordinates
+are close to MNI305 (Talairach-like) millimetres; every coordinate braincause
+reports for a synthetic subject is in that space.
+
+Only ``fsaverage5`` is used: it ships with nilearn, so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import scipy.sparse as sp
+
+from braincause.exceptions import DataError
+
+HEMIS = ("left", "right")
+N_FSAVERAGE5 = 10242
+Y_MAX = -30.0
+Z_MAX = 40.0
+
+
+@dataclass(frozen=True, eq=False)
+class Cortex:
+    """Visual cortex vertices of both hemispheres (left first).
+
+    Attributes
+    ----------
+    vertex : (n,) int
+        Index of each voxel in its hemisphere's fsaverage5 mesh.
+    hemi : (n,) int8
+        0 = left, 1 = right.
+    pial, inflated : (n, 3) float
+        Coordinates (mm, fsaverage ≈ MNI305).
+    flat : (n, 2) float
+        Coordinates on nilearn's flat map.
+    sulc : (n,) float
+        Sulcal depth.
+    adjacency : (n, n) scipy.sparse.csr_matrix
+        Mesh edges between voxels (symmetric, boolean).
+    """
+
+    vertex: np.ndarray
+    hemi: np.ndarray
+    pial: np.ndarray
+    inflated: np.ndarray
+    flat: np.ndarray
+    sulc: np.ndarray
+    adjacency: sp.csr_matrix = field(repr=False)
+
+    @property
+    def n_voxels(self) -> int:
+        return int(self.vertex.shape[0])
+
+    def to_fsaverage(self, values: np.ndarray, fill: float = np.nan) -> dict[str, np.ndarray]:
+        """Scatter per-voxel ``values`` onto full fsaverage5 hemispheres."""
+        values = np.asarray(values)
+        if values.shape[0] != self.n_voxels:
+            raise ValueError(f"values has {values.shape[0]} entries, cortex has {self.n_voxels}")
+        out = {}
+        for h, name in enumerate(HEMIS):
+            full = np.full((N_FSAVERAGE5, *values.shape[1:]), fill,
+                           dtype=np.result_type(values.dtype, np.float32))
+            sel = self.hemi == h
+            full[self.vertex[sel]] = values[sel]
+            out[name] = full
+        return out
+
+
+@lru_cache(maxsize=1)
+def load_cortex() -> Cortex:
+    """The visual-cortex mask of fsaverage5 (cached; ~0.1 s)."""
+    try:
+        from nilearn import datasets
+        fs = datasets.load_fsaverage("fsaverage5")
+        sulc = datasets.load_fsaverage_data("fsaverage5", data_type="sulcal").data.parts
+        thick = datasets.load_fsaverage_data("fsaverage5", data_type="thickness").data.parts
+    except Exception as e:  # nilearn missing or its bundled files damaged
+        raise DataError(f"could not load nilearn's bundled fsaverage5 meshes: {e}. "
+                        "Reinstall nilearn (pip install --force-reinstall nilearn).") from e
+    parts = {k: [] for k in ("vertex", "hemi", "pial", "inflated", "flat", "sulc")}
+    edges = []
+    offset = 0
+    for h, name in enumerate(HEMIS):
+        pial = np.asarray(fs["pial"].parts[name].coordinates, float)
+        keep = (pial[:, 1] <= Y_MAX) & (pial[:, 2] <= Z_MAX) & (np.asarray(thick[name]) > 0)
+        idx = np.flatnonzero(keep)
+        new = -np.ones(N_FSAVERAGE5, int)
+        new[idx] = np.arange(idx.size) + offset
+        faces = np.asarray(fs["pial"].parts[name].faces)
+        for a, b in ((0, 1), (1, 2), (2, 0)):
+            ea, eb = new[faces[:, a]], new[faces[:, b]]
+            ok = (ea >= 0) & (eb >= 0)
+            edges.append(np.stack([ea[ok], eb[ok]], 1))
+        parts["vertex"].append(idx)
+        parts["hemi"].append(np.full(idx.size, h, np.int8))
+        parts["pial"].append(pial[idx])
+        parts["inflated"].append(np.asarray(fs["inflated"].parts[name].coordinates, float)[idx])
+        parts["flat"].append(np.asarray(fs["flat"].parts[name].coordinates, float)[idx, :2])
+        parts["sulc"].append(np.asarray(sulc[name], float)[idx])
+        offset += idx.size
+    e = np.concatenate(edges)
+    n = offset
+    adj = sp.coo_matrix((np.ones(len(e), bool), (e[:, 0], e[:, 1])), shape=(n, n)).tocsr()
+    adj = ((adj + adj.T) > 0).astype(bool).tocsr()
+    return Cortex(adjacency=adj, **{k: np.concatenate(v) for k, v in parts.items()})

@@ -1,0 +1,168 @@
+"""The measured pool of a simulated subject: what they "saw" in the scanner.
+
+3,000 natural-statistics scenes per subject: 1,000 shared by every subject (like
+NSD's shared 1000; the test split) and 2,000 of their own (the train split),
+each shown 3 times. Measured single-trial responses are the true brain's
+responses plus heteroscedastic noise with a spatially smooth component, grouped
+into sessions of 750 trials and z-scored per voxel within each session (as NSD's
+betas are); repeats are then averaged and the averages z-scored per voxel across
+images (as the paper does). Noise ceilings follow NSD's definition.
+
+Built deterministically from the subject id and cached on disk (atomic writes).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from braincause import __version__
+from braincause.exceptions import DataError
+from braincause.synth.features import FEATURE_VERSION, N_FEATURES, features_of
+from braincause.synth.sampler import sample_scenes
+from braincause.synth.scene import Scene
+from braincause.synth.subject import TrueBrain, _smooth
+from braincause.utils import atomic_write_bytes
+
+N_SHARED = 1000
+N_OWN = 2000
+REPEATS = 3
+SESSION_TRIALS = 750
+SHARED_SEED = 20240101
+POOL_VERSION = f"pool-v1-{FEATURE_VERSION}"
+
+
+def cache_dir() -> Path:
+    """On-disk cache: ``$BRAINCAUSE_CACHE`` or ``~/.cache/braincause``."""
+    root = os.environ.get("BRAINCAUSE_CACHE")
+    return Path(root) if root else Path.home() / ".cache" / "braincause"
+
+
+def noise_ceiling(trials: np.ndarray) -> np.ndarray:
+    """NSD noise ceiling (fraction of variance) of trial-z-scored responses.
+
+    ``trials`` is (n_images, n_repeats, n_voxels). With σ²_noise the mean
+    within-image variance across repeats and σ²_signal = max(0, 1 − σ²_noise),
+    ncsnr = sqrt(σ²_signal / σ²_noise) and NC = ncsnr² / (ncsnr² + 1/n_repeats).
+    """
+    t = np.asarray(trials, np.float64)
+    if t.ndim != 3 or t.shape[1] < 2:
+        raise ValueError(f"trials must be (n_images, n_repeats ≥ 2, n_voxels), got {t.shape}")
+    var_noise = t.var(axis=1, ddof=1).mean(axis=0)
+    var_noise = np.maximum(var_noise, 1e-12)
+    total = t.reshape(-1, t.shape[2]).var(axis=0)
+    signal = np.maximum(0.0, total - var_noise)
+    nc2 = signal / var_noise
+    return (nc2 / (nc2 + 1.0 / t.shape[1])).astype(np.float32)
+
+
+@dataclass(eq=False)
+class MeasuredPool:
+    scenes: list[Scene] = field(repr=False)
+    features: np.ndarray = field(repr=False)     # (n_images, n_features)
+    trials: np.ndarray = field(repr=False)       # (n_images, REPEATS, n_voxels) float16
+    responses: np.ndarray = field(repr=False)    # (n_images, n_voxels) float32, z-scored
+    noise_ceiling: np.ndarray = field(repr=False)
+    shared: np.ndarray = field(repr=False)       # (n_images,) bool
+    train: np.ndarray = field(repr=False)        # indices
+    test: np.ndarray = field(repr=False)
+
+
+def pool_scenes(seed: int) -> tuple[list[Scene], np.ndarray]:
+    shared = sample_scenes(N_SHARED, np.random.SeedSequence([SHARED_SEED, 1]))
+    own = sample_scenes(N_OWN, np.random.SeedSequence([seed, 2]))
+    is_shared = np.r_[np.ones(N_SHARED, bool), np.zeros(N_OWN, bool)]
+    return shared + own, is_shared
+
+
+def _shared_features(scenes: list[Scene]) -> np.ndarray:
+    path = cache_dir() / "features" / f"shared-{POOL_VERSION}-{N_SHARED}.npy"
+    if path.exists():
+        try:
+            f = np.load(path, allow_pickle=False)
+            if f.shape == (N_SHARED, N_FEATURES):
+                return f
+        except (OSError, ValueError):
+            pass  # damaged cache entry: rebuilt below
+    f = features_of(scenes)
+    buf = io.BytesIO()
+    np.save(buf, f, allow_pickle=False)
+    atomic_write_bytes(path, buf.getvalue())
+    return f
+
+
+def simulate_measurements(brain: TrueBrain, features: np.ndarray, seed: int
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(trials float16, responses float32, noise ceiling) for the pool's features."""
+    rng = np.random.default_rng([seed, 4711])
+    true = brain.respond(features)                       # (n, v)
+    n, v = true.shape
+    mu, sd = true.mean(axis=0), true.std(axis=0) + 1e-6
+    sigma_n = sd / brain.ncsnr                            # per-voxel noise level
+    norm = np.clip((true - mu) / sd, -2, 3)
+    # heteroscedastic: stronger responses are noisier
+    scale = sigma_n * np.sqrt(np.clip(0.75 + 0.25 * norm, 0.3, None))
+    trials = np.empty((n, REPEATS, v), np.float32)
+    order = rng.permutation(n * REPEATS)                  # presentation order → sessions
+    share = brain.smooth_noise
+    for r in range(REPEATS):
+        white = rng.standard_normal((n, v), dtype=np.float32)
+        smooth = _smooth(brain.cortex, rng.standard_normal((v, n), dtype=np.float32), 3).T
+        smooth /= smooth.std(axis=0, keepdims=True) + 1e-6
+        noise = np.sqrt(1 - share) * white + np.sqrt(share) * smooth
+        trials[:, r] = true + scale * noise
+    # sessions: per-session drift, then z-scoring within session (NSD-style)
+    flat = trials.reshape(n * REPEATS, v)
+    for start in range(0, n * REPEATS, SESSION_TRIALS):
+        idx = order[start:start + SESSION_TRIALS]
+        block = flat[idx] * rng.uniform(0.8, 1.2, v) + rng.normal(0, 0.5, v) * sd
+        block = (block - block.mean(axis=0)) / (block.std(axis=0) + 1e-6)
+        flat[idx] = block
+    trials = flat.reshape(n, REPEATS, v)
+    avg = trials.mean(axis=1)
+    avg = (avg - avg.mean(axis=0)) / (avg.std(axis=0) + 1e-6)
+    return trials.astype(np.float16), avg.astype(np.float32), noise_ceiling(trials)
+
+
+def _pool_path(subject_id: str) -> Path:
+    return cache_dir() / "subjects" / f"{subject_id}-{POOL_VERSION}-{__version__}.npz"
+
+
+def build_pool(brain: TrueBrain, *, use_cache: bool = True) -> MeasuredPool:
+    """The measured pool of ``brain``'s subject, from the cache when present."""
+    path = _pool_path(brain.subject_id)
+    scenes, is_shared = pool_scenes(brain.seed)
+    if use_cache and path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                records = json.loads(bytes(z["scenes_json"]).decode())
+                if records != [s.content_hash() for s in scenes]:
+                    raise ValueError("scene list changed")
+                return MeasuredPool(scenes, z["features"], z["trials"], z["responses"],
+                                    z["noise_ceiling"], is_shared, z["train"], z["test"])
+        except (OSError, ValueError, KeyError) as e:
+            # a damaged or stale cache entry is rebuilt, never trusted
+            import warnings
+            warnings.warn(f"rebuilding damaged subject cache {path}: {e}", stacklevel=2)
+    feats = np.concatenate([_shared_features(scenes[:N_SHARED]), features_of(scenes[N_SHARED:])])
+    trials, responses, nc = simulate_measurements(brain, feats, brain.seed)
+    train = np.flatnonzero(~is_shared)
+    test = np.flatnonzero(is_shared)
+    pool = MeasuredPool(scenes, feats, trials, responses, nc, is_shared, train, test)
+    if use_cache:
+        buf = io.BytesIO()
+        np.savez(buf, features=feats, trials=trials, responses=responses, noise_ceiling=nc,
+                 train=train, test=test,
+                 scenes_json=np.frombuffer(json.dumps([s.content_hash() for s in scenes])
+                                           .encode(), np.uint8))
+        try:
+            atomic_write_bytes(path, buf.getvalue())
+        except OSError as e:
+            raise DataError(f"cannot write the subject cache {path}: {e}. Set BRAINCAUSE_CACHE "
+                            "to a writable folder.") from e
+    return pool
