@@ -57,3 +57,20 @@ def test_unknown_context_is_a_clear_error(bad):
 
     with pytest.raises(SceneError, match="unknown context"):
         render(Scene(bad), 32)
+
+
+def test_sampling_does_not_depend_on_hash_randomisation():
+    """Same seed, same scenes in fresh interpreters with different PYTHONHASHSEED."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from braincause.synth.sampler import sample_scenes;"
+            "from braincause.synth.captions import captions;"
+            "print(''.join(s.content_hash() + captions(s)[0] for s in sample_scenes(300, 5)))")
+    outs = set()
+    for h in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": h}
+        outs.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                text=True, check=True).stdout)
+    assert len(outs) == 1

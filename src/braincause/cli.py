@@ -133,6 +133,70 @@ def cmd_cooccurrence(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- subjects
+def _note(args: argparse.Namespace, msg: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_subjects(args: argparse.Namespace) -> int:
+    from braincause.datasets import SUBJECT_IDS, load_subject
+    from braincause.synth.ground_truth import DEFINITION, precompute, summarize
+    from braincause.synth.pool import cache_dir
+
+    ids = args.subject or list(SUBJECT_IDS)
+    _note(args, f"preparing {len(ids)} synthetic subjects (the first run builds them and the "
+                f"ground truth of every concept, ~2-4 min on 2 cores; cached in {cache_dir()})")
+    precompute(workers=args.workers)
+    rows = []
+    for sid in ids:
+        _note(args, f"  {sid} …")
+        rows.append(summarize(load_subject(sid), workers=args.workers))
+    if args.json:
+        print(json.dumps({"subjects": rows, "ground_truth_definition": DEFINITION}, indent=2))
+        return 0
+    for r in rows:
+        print(f"{r['subject']}: {r['n_voxels']} voxels (fsaverage5 visual cortex), "
+              f"{r['n_images']} measured images ({r['n_train']} train / {r['n_test']} shared "
+              f"test), median noise ceiling {r['median_noise_ceiling']:.2f}")
+        planted = [a for a in r["areas"] if a["kind"] == "planted"]
+        decoys = [a for a in r["areas"] if a["kind"] == "decoy"]
+        if planted:
+            print("  planted areas: " + ", ".join(f"{a['name']} ({a['n_voxels']})"
+                                                  for a in planted))
+            print("  decoys (cue-only): " + ", ".join(f"{a['name']} ({a['n_voxels']})"
+                                                      for a in decoys))
+        else:
+            print("  no concept areas and no decoys (null subject, for calibration)")
+        gt = r["ground_truth_voxels"]
+        full = sorted((k for k, v in gt.items() if v), key=lambda k: -gt[k])
+        print(f"  ground truth non-empty for {len(full)} concepts: "
+              + ", ".join(f"{k} ({gt[k]})" for k in full))
+        print(f"  ground truth empty for {len(r['empty_ground_truth'])} concepts: "
+              + ", ".join(r["empty_ground_truth"]))
+        print()
+    print("ground truth: " + DEFINITION)
+    return 0
+
+
+def cmd_show_subject(args: argparse.Namespace) -> int:
+    from braincause.datasets import load_subject
+    from braincause.report.surface import plot_areas
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise UserInputError(f"--out must name a .png file, got {args.out!r}")
+    _note(args, f"preparing {args.subject} (built and cached on first use) …")
+    subj = load_subject(args.subject)
+    if subj.is_null:
+        raise UserInputError(f"{args.subject} has no planted areas or decoys to show "
+                             "(it is the null subject)")
+    plot_areas(subj.cortex, subj.roi_labels, kinds=subj.area_kinds(),
+               title=f"{args.subject}: planted concept areas and cue-only decoys", out=out)
+    print(f"wrote {out}")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -179,6 +243,30 @@ def build_parser() -> argparse.ArgumentParser:
                                  "concept_correlations.json")
     o.add_argument("--json", action="store_true", help="print one JSON document")
     o.set_defaults(func=cmd_cooccurrence)
+
+    sj = sub.add_parser(
+        "subjects", help="list the synthetic subjects",
+        description="List the synthetic subjects with their voxel counts, median noise "
+                    "ceilings, planted concept areas and cue-only decoys (with voxel counts), "
+                    "and which concepts have empty ground truth. The first run builds every "
+                    "subject and the ground truth of every concept (a few minutes) and caches "
+                    "them ($BRAINCAUSE_CACHE or ~/.cache/braincause).")
+    sj.add_argument("subject", nargs="*", help="subject ids (default: synth-01..04, synth-null; "
+                                               "any synth-s<SEED> draws a new subject)")
+    sj.add_argument("--json", action="store_true", help="print one JSON document")
+    sj.add_argument("--workers", type=int, default=2, help="processes for the first build")
+    sj.add_argument("--quiet", action="store_true", help="no progress messages")
+    sj.set_defaults(func=cmd_subjects)
+
+    ss = sub.add_parser(
+        "show-subject", help="draw a subject's planted areas and decoys on the cortex",
+        description="Draw the planted concept areas and the cue-only decoys of a synthetic "
+                    "subject on the inflated (lateral, medial, ventral) and flat fsaverage5 "
+                    "surfaces, with a legend of voxel counts.")
+    ss.add_argument("subject", help="subject id, e.g. synth-01")
+    ss.add_argument("--out", required=True, help="output .png path")
+    ss.add_argument("--quiet", action="store_true", help="no progress messages")
+    ss.set_defaults(func=cmd_show_subject)
     return p
 
 

@@ -52,7 +52,7 @@ def _people_phrase(scene: Scene) -> str | None:
     if interacting_pairs(scene):
         return "two people talking to each other" if n == 2 else f"{who} talking together"
     poses = [p.pose for p in people]
-    top = max(set(poses), key=poses.count)
+    top = max(sorted(set(poses)), key=poses.count)
     verb = {"running": "running", "walking": "walking", "sitting": "sitting",
             "jumping": "jumping", "standing": "standing"}.get(top, "standing")
     return f"{who} {verb}"

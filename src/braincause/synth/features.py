@@ -10,8 +10,10 @@ Features are computed from the scene record *and* its rendered pixels (at
   than an object photograph, plus the square-rooted visible area of large
   structures: buildings, doors, windows, mountains, roads, beds);
 * **cue** — what decoy areas answer to: pixel warmth (red-minus-blue weighted by
-  saturation), skin-tone pixel fraction, and the visible area of objects carrying
-  the declared attributes round, dishware, sign shape and texture;
+  saturation), the fraction of object pixels (not backdrop, sky, grass, water or
+  road) with a skin-tone colour (to the power 0.25), and the visible area (to the
+  power 0.3) of objects carrying the declared attributes round, dishware, sign shape
+  and texture;
 * **low level** — mean luminance, RMS contrast, saturation, high-spatial-frequency
   energy (mean absolute Laplacian);
 * **retinotopic** — RMS contrast in each cell of a 4 × 4 grid (for early visual
@@ -31,7 +33,7 @@ from braincause.synth.scene import Scene
 FEATURE_SIZE = 64
 GRID = 4
 #: Bump when feature definitions change: it keys every cache built on features.
-FEATURE_VERSION = "f2"
+FEATURE_VERSION = "f5"
 
 SEMANTIC: dict[str, tuple[str, ...]] = {
     "face": ("human_face",),
@@ -58,7 +60,7 @@ _ATTR_CATS = {a: tuple(c for c, cat in CATEGORIES.items() if a in cat.attributes
               for a in ATTRIBUTE_CUES}
 
 
-def _pixel_features(img: np.ndarray) -> np.ndarray:
+def _pixel_features(img: np.ndarray, objects: np.ndarray) -> np.ndarray:
     rgb = img.astype(np.float32) / 255.0
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     mx, mn = rgb.max(axis=2), rgb.min(axis=2)
@@ -68,36 +70,49 @@ def _pixel_features(img: np.ndarray) -> np.ndarray:
     s = r + g + b + 1e-6
     rn, gn = r / s, g / s
     skin = float(np.mean((rn > 0.38) & (rn < 0.5) & (gn > 0.28) & (gn < 0.325)
-                         & (gray > 0.18) & (sat > 0.18) & (sat < 0.62)))
+                         & (gray > 0.18) & (sat > 0.18) & (sat < 0.62) & objects))
     lap = (4 * gray[1:-1, 1:-1] - gray[:-2, 1:-1] - gray[2:, 1:-1] - gray[1:-1, :-2]
            - gray[1:-1, 2:])
     n = gray.shape[0] // GRID
     cells = gray[: n * GRID, : n * GRID].reshape(GRID, n, GRID, n).std(axis=(1, 3))
     low = [float(gray.mean()), float(gray.std()) * 3.0, float(sat.mean()),
            float(np.abs(lap).mean()) * 6.0]
-    return np.concatenate([[warm, np.sqrt(skin)], low, (cells * 4.0).ravel()])
+    return np.concatenate([[warm, skin ** 0.25], low, (cells * 4.0).ravel()])
 
 
 def scene_features(scene: Scene) -> np.ndarray:
     """Feature vector (``len(FEATURES)``, float32) of one scene."""
     r = render(scene, FEATURE_SIZE, labels=True)
-    assert r.coverage is not None
-    return features_from(scene, r.image, r.coverage)
+    assert r.coverage is not None and r.labels is not None
+    return features_from(scene, r.image, r.coverage, object_pixels(scene, r.labels))
 
 
-def features_from(scene: Scene, image: np.ndarray, coverage: dict[int, float]) -> np.ndarray:
+#: Region categories count as backdrop, not objects, for pixel cues.
+REGIONS = frozenset({"sky", "grass", "water", "road"})
+
+
+def object_pixels(scene: Scene, labels: np.ndarray) -> np.ndarray:
+    """Pixels of objects (not the backdrop and not sky, grass, water or road)."""
+    regions = [o.uid for o in scene.objects if o.category in REGIONS]
+    return (labels > 0) & ~np.isin(labels, regions)
+
+
+def features_from(scene: Scene, image: np.ndarray, coverage: dict[int, float],
+                  objects: np.ndarray) -> np.ndarray:
     """Features from a scene record, an image of it and its objects' visible coverage.
 
     Semantic and attribute features come from the record and coverage, pixel cues and
-    low-level features from ``image`` (``FEATURE_SIZE`` px). Passing another image (a
-    scrambled one) gives the features of "this scene's objects, those pixels"."""
+    low-level features from ``image`` (``FEATURE_SIZE`` px); ``objects`` marks the pixels
+    that belong to objects rather than the backdrop (skin tone is counted on objects
+    only, so beige walls and floors are not "skin"). Passing another image (a scrambled
+    one) gives the features of "this scene's objects, those pixels"."""
     cov: dict[str, float] = {}
     for o in scene.objects:
         cov[o.category] = cov.get(o.category, 0.0) + coverage.get(o.uid, 0.0)
     sem = [np.sqrt(sum(cov.get(c, 0.0) for c in cats)) for cats in SEMANTIC.values()]
     sem[-1] = 0.4 * (scene.context != "studio") + sem[-1]
-    attr = [np.sqrt(sum(cov.get(c, 0.0) for c in _ATTR_CATS[a])) for a in ATTRIBUTE_CUES]
-    pix = _pixel_features(image)
+    attr = [sum(cov.get(c, 0.0) for c in _ATTR_CATS[a]) ** 0.3 for a in ATTRIBUTE_CUES]
+    pix = _pixel_features(image, objects)
     out = np.concatenate([sem, pix[:2], attr, pix[2:]]).astype(np.float32)
     return out
 
@@ -110,9 +125,9 @@ def scrambled_features(original: Scene, edited: Scene, seed: int) -> np.ndarray:
     each cell of the retinotopic grid, so every cell keeps the original's colour
     histogram, mean and contrast (and the image its luminance, saturation, warmth and
     skin-tone fraction) while the concept's shape is destroyed."""
-    ro = render(original, FEATURE_SIZE)
+    ro = render(original, FEATURE_SIZE, labels=True)
     re_ = render(edited, FEATURE_SIZE, labels=True)
-    assert re_.coverage is not None
+    assert re_.coverage is not None and ro.labels is not None and re_.labels is not None
     foot = (ro.image != re_.image).any(axis=2)
     img = ro.image.copy()
     rng = np.random.default_rng(seed)
@@ -125,7 +140,9 @@ def scrambled_features(original: Scene, edited: Scene, seed: int) -> np.ndarray:
             if len(ys) > 1:
                 perm = rng.permutation(len(ys))
                 img[ys, xs] = img[ys[perm], xs[perm]]
-    return features_from(edited, img, re_.coverage)
+    # the scrambled pixels still count as object pixels (they are the concept's own)
+    return features_from(edited, img, re_.coverage,
+                         object_pixels(edited, re_.labels) | object_pixels(original, ro.labels))
 
 
 def features_of(scenes: list[Scene]) -> np.ndarray:

@@ -181,7 +181,7 @@ def _cooccurring(concept: Concept) -> list[str]:
     excl = _excluded(concept)
     out = []
     for c in _correlates()[concept.name]:
-        if c in excl or c in REGIONS and concept.kind == "scene":
+        if c in excl or (c in REGIONS and concept.kind == "scene"):
             continue
         out.append(c)
         if len(out) == N_COOCCURRING:
@@ -266,3 +266,55 @@ def ground_truth(subject, concept: str) -> GroundTruth:
     feats = intervention_features(name)
     return ground_truth_from_features(subject.brain, feats, subject.signal_sd, name,
                                       subject.subject_id)
+
+
+def precompute(concepts: list[str] | None = None, workers: int = 1) -> None:
+    """Compute (and cache) the intervention features of ``concepts`` (default: all).
+
+    Concepts run in parallel over ``workers`` processes; each concept's scenes are
+    seeded by its name alone, so results do not depend on the number of workers.
+    """
+    names = list(concepts or CONCEPTS)
+    todo = [n for n in names
+            if not (cache_dir() / "ground_truth" / f"{n}-{GT_VERSION}-{N_SCENES}.npz").exists()]
+    if not todo:
+        return
+    _correlates()  # computed once, inherited by the workers
+    if workers <= 1 or len(todo) == 1:
+        for n in todo:
+            intervention_features(n)
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+        list(ex.map(_precompute_one, todo))
+
+
+def _precompute_one(name: str) -> None:
+    intervention_features(name)
+
+
+def summarize(subject, workers: int = 1) -> dict:
+    """Voxel counts, noise ceilings, areas and ground-truth sizes of a synthetic subject."""
+    precompute(workers=workers)
+    gts = {name: ground_truth(subject, name) for name in CONCEPTS}
+    nc = subject.noise_ceiling
+    return {
+        "subject": subject.subject_id,
+        "n_voxels": subject.n_voxels,
+        "n_images": subject.n_images,
+        "n_train": len(subject.train_indices),
+        "n_test": len(subject.test_indices),
+        "median_noise_ceiling": round(float(np.median(nc)), 4),
+        "noise_ceiling_5_95": [round(float(v), 4) for v in np.percentile(nc, [5, 95])],
+        "areas": [{"name": a.name, "kind": a.kind, "n_voxels": int(a.mask.sum()),
+                   "centres_mm": {h: [round(v, 1) for v in c] for h, c in a.centres.items()},
+                   "tuning": {k: round(v, 3) for k, v in a.tuning.items()}}
+                  for a in subject.brain.areas],
+        "ground_truth_voxels": {k: g.n_voxels for k, g in gts.items()},
+        "empty_ground_truth": sorted(k for k, g in gts.items() if g.n_voxels == 0),
+        "definition": DEFINITION,
+        "coordinates": "fsaverage (close to MNI305), mm",
+    }

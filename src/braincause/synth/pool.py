@@ -129,13 +129,14 @@ def simulate_measurements(brain: TrueBrain, features: np.ndarray, seed: int
     return trials.astype(np.float16), avg.astype(np.float32), noise_ceiling(trials)
 
 
-def _pool_path(subject_id: str) -> Path:
-    return cache_dir() / "subjects" / f"{subject_id}-{POOL_VERSION}-{__version__}.npz"
+def _pool_path(brain: TrueBrain) -> Path:
+    return (cache_dir() / "subjects"
+            / f"{brain.subject_id}-{POOL_VERSION}-{brain.fingerprint()}-{__version__}.npz")
 
 
 def build_pool(brain: TrueBrain, *, use_cache: bool = True) -> MeasuredPool:
     """The measured pool of ``brain``'s subject, from the cache when present."""
-    path = _pool_path(brain.subject_id)
+    path = _pool_path(brain)
     scenes, is_shared = pool_scenes(brain.seed)
     if use_cache and path.exists():
         try:

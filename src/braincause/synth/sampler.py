@@ -256,7 +256,7 @@ def _expand(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
     fired = {(insts[t.parent].category, t.category) for t in insts
              if t.relation == "part" and t.parent is not None}
     for i, t in enumerate(list(insts)):
-        for (a, b) in fired:
+        for (a, b) in sorted(fired):
             if t.category != a:
                 continue
             if any(u.parent == i and u.category == b for u in insts):

@@ -124,8 +124,8 @@ COUPLINGS: dict[tuple[str, str], float] = {
     ("cat", "animal_face"): 0.85,
     ("dog", "animal_face"): 0.85,
     # text lives on signs, books, phones, shop fronts
-    ("traffic_sign", "printed_text"): 0.75,
-    ("blank_sign", "printed_text"): 0.6,
+    ("traffic_sign", "printed_text"): 0.85,
+    ("blank_sign", "printed_text"): 0.75,
     ("building", "printed_text"): 0.3,
     ("book", "printed_text"): 0.5,
     ("phone", "printed_text"): 0.3,
