@@ -142,7 +142,7 @@ def _note(args: argparse.Namespace, msg: str) -> None:
 def cmd_subjects(args: argparse.Namespace) -> int:
     from braincause.datasets import SUBJECT_IDS, load_subject
     from braincause.synth.ground_truth import DEFINITION, precompute, summarize
-    from braincause.synth.pool import cache_dir
+    from braincause.utils import cache_dir
 
     ids = args.subject or list(SUBJECT_IDS)
     _note(args, f"preparing {len(ids)} synthetic subjects (the first run builds them and the "

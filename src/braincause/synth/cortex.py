@@ -75,7 +75,36 @@ class Cortex:
 
 @lru_cache(maxsize=1)
 def load_cortex() -> Cortex:
-    """The visual-cortex mask of fsaverage5 (cached; ~0.1 s)."""
+    """The visual-cortex mask of fsaverage5 (cached in memory and on disk)."""
+    import io
+
+    from braincause.utils import atomic_write_bytes, cache_dir
+
+    path = cache_dir() / "cortex" / f"fsaverage5-visual-y{Y_MAX:g}-z{Z_MAX:g}.npz"
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                n = int(z["vertex"].shape[0])
+                adj = sp.csr_matrix((np.ones(len(z["adj_i"]), bool), (z["adj_i"], z["adj_j"])),
+                                    shape=(n, n))
+                return Cortex(adjacency=adj, **{k: z[k] for k in
+                                                ("vertex", "hemi", "pial", "inflated", "flat",
+                                                 "sulc")})
+        except (OSError, ValueError, KeyError):
+            pass  # damaged cache entry: rebuilt from nilearn's files
+    c = _cortex_from_nilearn()
+    coo = c.adjacency.tocoo()
+    buf = io.BytesIO()
+    np.savez(buf, vertex=c.vertex, hemi=c.hemi, pial=c.pial, inflated=c.inflated, flat=c.flat,
+             sulc=c.sulc, adj_i=coo.row, adj_j=coo.col)
+    try:
+        atomic_write_bytes(path, buf.getvalue())
+    except OSError:
+        pass  # a read-only cache only costs time
+    return c
+
+
+def _cortex_from_nilearn() -> Cortex:
     try:
         from nilearn import datasets
         fs = datasets.load_fsaverage("fsaverage5")

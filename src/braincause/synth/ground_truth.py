@@ -43,16 +43,15 @@ from braincause.synth.features import (
     scrambled_features,
 )
 from braincause.synth.interventions import replace
-from braincause.synth.pool import cache_dir
 from braincause.synth.sampler import sample_scenes
 from braincause.synth.scene import Scene, SceneObject
-from braincause.utils import atomic_write_bytes
+from braincause.utils import atomic_write_bytes, cache_dir
 
 N_SCENES = 48
 MARGIN = 0.25
 RATIO = 1.5
 N_COOCCURRING = 3
-GT_VERSION = f"gt-v2-{FEATURE_VERSION}"
+GT_VERSION = f"gt-v3-{FEATURE_VERSION}"
 
 DEFINITION = (
     "Voxel v represents concept c when removing c (its minimal exact intervention, averaged "
@@ -101,7 +100,10 @@ def _aspect_cost(a: str, b: str) -> float:
 
 
 def _excluded(concept: Concept) -> set[str]:
+    """Categories that may not stand in: the concept's members and their kin."""
     out = set(concept.members)
+    kin = {CATEGORIES[m].group for m in concept.members}
+    out |= {c for c, cat in CATEGORIES.items() if cat.group in kin}
     for m in concept.members:
         for g in GROUPS.values():
             if m in g:

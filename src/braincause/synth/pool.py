@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from braincause.synth.features import FEATURE_VERSION, N_FEATURES, features_of
 from braincause.synth.sampler import sample_scenes
 from braincause.synth.scene import Scene
 from braincause.synth.subject import TrueBrain, _smooth
-from braincause.utils import atomic_write_bytes
+from braincause.utils import atomic_write_bytes, cache_dir
 
 N_SHARED = 1000
 N_OWN = 2000
@@ -35,12 +34,6 @@ REPEATS = 3
 SESSION_TRIALS = 750
 SHARED_SEED = 20240101
 POOL_VERSION = f"pool-v1-{FEATURE_VERSION}"
-
-
-def cache_dir() -> Path:
-    """On-disk cache: ``$BRAINCAUSE_CACHE`` or ``~/.cache/braincause``."""
-    root = os.environ.get("BRAINCAUSE_CACHE")
-    return Path(root) if root else Path.home() / ".cache" / "braincause"
 
 
 def noise_ceiling(trials: np.ndarray) -> np.ndarray:
@@ -63,7 +56,7 @@ def noise_ceiling(trials: np.ndarray) -> np.ndarray:
 
 @dataclass(eq=False)
 class MeasuredPool:
-    scenes: list[Scene] = field(repr=False)
+    seed: int
     features: np.ndarray = field(repr=False)     # (n_images, n_features)
     trials: np.ndarray = field(repr=False)       # (n_images, REPEATS, n_voxels) float16
     responses: np.ndarray = field(repr=False)    # (n_images, n_voxels) float32, z-scored
@@ -71,6 +64,14 @@ class MeasuredPool:
     shared: np.ndarray = field(repr=False)       # (n_images,) bool
     train: np.ndarray = field(repr=False)        # indices
     test: np.ndarray = field(repr=False)
+    _scenes: list[Scene] | None = field(default=None, repr=False)
+
+    @property
+    def scenes(self) -> list[Scene]:
+        """The scene records (sampled again on first use: cheap and deterministic)."""
+        if self._scenes is None:
+            self._scenes = pool_scenes(self.seed)[0]
+        return self._scenes
 
 
 def pool_scenes(seed: int) -> tuple[list[Scene], np.ndarray]:
@@ -129,6 +130,13 @@ def simulate_measurements(brain: TrueBrain, features: np.ndarray, seed: int
     return trials.astype(np.float16), avg.astype(np.float32), noise_ceiling(trials)
 
 
+def _probe(seed: int) -> list[str]:
+    """Hashes of the first scenes of both parts of the pool: detects sampler changes."""
+    shared = sample_scenes(10, np.random.SeedSequence([SHARED_SEED, 1]))
+    own = sample_scenes(10, np.random.SeedSequence([seed, 2]))
+    return [s.content_hash() for s in shared + own]
+
+
 def _pool_path(brain: TrueBrain) -> Path:
     return (cache_dir() / "subjects"
             / f"{brain.subject_id}-{POOL_VERSION}-{brain.fingerprint()}-{__version__}.npz")
@@ -137,30 +145,31 @@ def _pool_path(brain: TrueBrain) -> Path:
 def build_pool(brain: TrueBrain, *, use_cache: bool = True) -> MeasuredPool:
     """The measured pool of ``brain``'s subject, from the cache when present."""
     path = _pool_path(brain)
-    scenes, is_shared = pool_scenes(brain.seed)
+    is_shared = np.r_[np.ones(N_SHARED, bool), np.zeros(N_OWN, bool)]
     if use_cache and path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
                 records = json.loads(bytes(z["scenes_json"]).decode())
-                if records != [s.content_hash() for s in scenes]:
-                    raise ValueError("scene list changed")
-                return MeasuredPool(scenes, z["features"], z["trials"], z["responses"],
+                if records != _probe(brain.seed):
+                    raise ValueError("the scene sampler changed since the cache was written")
+                return MeasuredPool(brain.seed, z["features"], z["trials"], z["responses"],
                                     z["noise_ceiling"], is_shared, z["train"], z["test"])
         except (OSError, ValueError, KeyError) as e:
             # a damaged or stale cache entry is rebuilt, never trusted
             import warnings
             warnings.warn(f"rebuilding damaged subject cache {path}: {e}", stacklevel=2)
+    scenes, is_shared = pool_scenes(brain.seed)
     feats = np.concatenate([_shared_features(scenes[:N_SHARED]), features_of(scenes[N_SHARED:])])
     trials, responses, nc = simulate_measurements(brain, feats, brain.seed)
     train = np.flatnonzero(~is_shared)
     test = np.flatnonzero(is_shared)
-    pool = MeasuredPool(scenes, feats, trials, responses, nc, is_shared, train, test)
+    pool = MeasuredPool(brain.seed, feats, trials, responses, nc, is_shared, train, test,
+                        scenes)
     if use_cache:
         buf = io.BytesIO()
         np.savez(buf, features=feats, trials=trials, responses=responses, noise_ceiling=nc,
                  train=train, test=test,
-                 scenes_json=np.frombuffer(json.dumps([s.content_hash() for s in scenes])
-                                           .encode(), np.uint8))
+                 scenes_json=np.frombuffer(json.dumps(_probe(brain.seed)).encode(), np.uint8))
         try:
             atomic_write_bytes(path, buf.getvalue())
         except OSError as e:

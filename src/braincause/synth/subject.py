@@ -217,8 +217,8 @@ def make_brain(subject_id: str) -> TrueBrain:
                 areas.append(Area(name, kind, jittered, s, tun, g, prof))
     bias = 0.05 + 0.02 * rng.random(n)
     gain = np.exp(_smooth(cortex, rng.normal(0, 0.5, n), 6)) * rng.uniform(0.8, 1.2)
-    # target noise-ceiling SNR: spatially smooth, subject-specific level (median ≈ 0.45-0.6)
-    level = rng.uniform(0.45, 0.65)
+    # target noise-ceiling SNR: spatially smooth, subject-specific level (median NC ≈ 0.4-0.55)
+    level = rng.uniform(0.38, 0.55)
     ncsnr = level * np.exp(_smooth(cortex, rng.normal(0, 1.2, n), 4) * 1.1)
     return TrueBrain(subject_id, seed, cortex, tuple(areas), W.astype(np.float32),
                      bias.astype(np.float32), gain.astype(np.float32),

@@ -41,3 +41,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def cache_dir() -> Path:
+    """On-disk cache: ``$BRAINCAUSE_CACHE`` or ``~/.cache/braincause``."""
+    root = os.environ.get("BRAINCAUSE_CACHE")
+    return Path(root) if root else Path.home() / ".cache" / "braincause"
