@@ -410,7 +410,8 @@ def plot_areas(cortex: Cortex, areas: dict[str, np.ndarray], *,
     if decoy:
         _key_legend(key_ax, decoy, "Cue-only decoys", "upper left",
                     (0.5 if planted else 0.0, 1.0))
-    _key_legend(key_ax, base, "", "lower left", (0.0, 0.06))
+    # under the decoy column when there is one, so it never collides with a long planted list
+    _key_legend(key_ax, base, "", "lower left", (0.5 if decoy and planted else 0.0, 0.06))
     key_ax.text(0.0, 0.0, _FOOTNOTE + "; voxel counts in brackets",
                 transform=key_ax.transAxes, fontsize=8.5, color="0.4")
     _finish(fig, title, out)
