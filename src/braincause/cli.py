@@ -197,6 +197,66 @@ def cmd_show_subject(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- fit-encoder
+def _load_any_subject(args: argparse.Namespace):
+    if args.nsd_root:
+        from braincause.datasets.nsd import NSDSubject
+
+        try:
+            num = int(str(args.subject).removeprefix("subj").removeprefix("nsd-subj"))
+        except ValueError:
+            raise UserInputError(f"with --nsd-root, --subject must be an NSD subject number "
+                                 f"(1-8), got {args.subject!r}") from None
+        return NSDSubject(args.nsd_root, num)
+    from braincause.datasets import load_subject
+
+    return load_subject(args.subject)
+
+
+def cmd_fit_encoder(args: argparse.Namespace) -> int:
+    from braincause.encoding.fit import fit_encoder
+
+    if not 0 <= args.threshold < 1:
+        raise UserInputError(f"--threshold must be in [0, 1), got {args.threshold}")
+    _note(args, f"preparing {args.subject} …")
+    subj = _load_any_subject(args)
+    _note(args, "fitting the encoder (first run: backbone features of every measured image, "
+                "then voxelwise ridge; cached afterwards)")
+    fit = fit_encoder(subj, threshold=args.threshold, use_cache=not args.no_cache,
+                      progress=None if args.quiet else (lambda m: _note(args, "  " + m)))
+    sm = fit.summary
+    if args.map:
+        from braincause.report.surface import plot_surface_map
+
+        if getattr(subj, "cortex", None) is None:
+            raise UserInputError("--map needs a cortical mesh, which this dataset does not have")
+        outline = {k: v for k, v in subj.roi_labels.items()
+                   if subj.area_kinds().get(k) == "planted"} if hasattr(subj, "area_kinds") \
+            else None
+        plot_surface_map(subj.cortex, fit.r, title=f"{subj.subject_id}: held-out encoder r",
+                         cmap="inferno", symmetric=False, outline=outline, out=args.map)
+    if args.json:
+        print(json.dumps({"subject": subj.subject_id, "backbone": fit.backbone,
+                          "encoder": str(fit.path), **sm}, indent=2))
+        return 0
+    print(f"{subj.subject_id}: encoder {fit.backbone}")
+    print(f"  held-out images: {len(subj.test_indices)}; voxels: {sm['n_voxels']}")
+    print(f"  median r = {sm['median_r']:.3f}; median r / sqrt(noise ceiling) = "
+          f"{sm['median_r_over_sqrt_noise_ceiling']:.3f} (median noise ceiling "
+          f"{sm['median_noise_ceiling']:.3f})")
+    if "median_r_in_planted_areas" in sm:
+        print(f"  median r inside planted areas = {sm['median_r_in_planted_areas']:.3f}")
+    print(f"  voxel filter r >= {sm['filter_threshold_r']:g}: keeps "
+          f"{sm['voxels_kept_by_filter']} of {sm['n_voxels']} voxels")
+    for name, a in sm["areas"].items():
+        print(f"    {name:<16} {a['kind']:<8} {a['n_voxels']:>5} voxels  median r "
+              f"{a['median_r']:.3f}")
+    print(f"  fitted encoder: {fit.path}")
+    if args.map:
+        print(f"  map of r: {args.map}")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -267,6 +327,25 @@ def build_parser() -> argparse.ArgumentParser:
     ss.add_argument("--out", required=True, help="output .png path")
     ss.add_argument("--quiet", action="store_true", help="no progress messages")
     ss.set_defaults(func=cmd_show_subject)
+
+    fe = sub.add_parser(
+        "fit-encoder", help="fit a subject's image-to-fMRI encoder and report its accuracy",
+        description="Fit the voxelwise ridge encoder (MobileNetV2 features, per-voxel alpha by "
+                    "5-fold cross-validation on the train split) and report held-out accuracy "
+                    "on the test split: median Pearson r, r / sqrt(noise ceiling), r per area, "
+                    "and the voxels kept by the paper's filter (r >= 0.2). The fitted encoder is "
+                    "cached and reused by later runs.")
+    fe.add_argument("--subject", required=True,
+                    help="synthetic subject id (synth-01…) or, with --nsd-root, an NSD subject "
+                         "number (1-8)")
+    fe.add_argument("--nsd-root", help="root folder of a local NSD copy")
+    fe.add_argument("--threshold", type=float, default=0.2,
+                    help="voxel filter: minimum held-out r (default 0.2, the paper's)")
+    fe.add_argument("--map", help="also draw the map of held-out r on the cortex (.png)")
+    fe.add_argument("--no-cache", action="store_true", help="refit even if a fit is cached")
+    fe.add_argument("--json", action="store_true", help="print one JSON document")
+    fe.add_argument("--quiet", action="store_true", help="no progress messages")
+    fe.set_defaults(func=cmd_fit_encoder)
     return p
 
 

@@ -96,6 +96,12 @@ class SyntheticSubject:
         return {"context": s.context, "categories": sorted(s.categories()),
                 "scene": s.to_dict()}
 
+    def fingerprint(self) -> str:
+        """Identifies the subject's data (brain and measured pool) for caches."""
+        from braincause.synth.pool import POOL_VERSION
+
+        return f"{self.subject_id}-{POOL_VERSION}-{self.brain.fingerprint()}-{self.n_images}"
+
     # -------------------------------------------------------- ground truth
     @cached_property
     def signal_sd(self) -> np.ndarray:
