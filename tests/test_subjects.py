@@ -171,3 +171,26 @@ def test_subjects_cli(tmp_path, capsys, gt_ready):
     assert out.stat().st_size > 10_000
     assert main(["show-subject", "synth-null", "--out", str(out), "--quiet"]) == 2
     assert main(["show-subject", "nobody", "--out", str(out), "--quiet"]) == 2
+
+
+def test_damaged_caches_are_rebuilt_not_trusted(gt_ready):
+    """Truncated cache files (an interrupted write from another tool, a full disk) are
+    detected and rebuilt; results are unchanged."""
+    from braincause.synth.ground_truth import GT_VERSION, N_SCENES
+    from braincause.synth.pool import _pool_path, build_pool
+    from braincause.utils import cache_dir
+
+    gt_file = cache_dir() / "ground_truth" / f"plate-{GT_VERSION}-{N_SCENES}.npz"
+    before = intervention_features("plate")
+    gt_file.write_bytes(gt_file.read_bytes()[:200])
+    after = intervention_features("plate")
+    assert before.keys() == after.keys()
+    for k in before:
+        np.testing.assert_array_equal(before[k], after[k])
+    brain = make_brain("synth-null")
+    good = build_pool(brain)
+    path = _pool_path(brain)
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.warns(UserWarning, match="rebuilding damaged subject cache"):
+        again = build_pool(brain)
+    np.testing.assert_array_equal(good.responses, again.responses)

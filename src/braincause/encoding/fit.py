@@ -22,6 +22,7 @@ import numpy as np
 
 from braincause.encoding.accuracy import R_THRESHOLD, accuracy_summary, pearson_r
 from braincause.encoding.ridge import DEFAULT_ALPHAS, RidgeEncoder
+from braincause.exceptions import DataError
 from braincause.utils import atomic_write_bytes, cache_dir
 
 Progress = Callable[[str], None]
@@ -91,7 +92,7 @@ def fit_encoder(subject, backbone=None, *, alphas=DEFAULT_ALPHAS, cv: int = 5,
             r = np.asarray(doc["r"], np.float64)
             summary = accuracy_summary(r, subject.noise_ceiling, areas, kinds, threshold)
             return EncoderFit(subject.subject_id, enc, r, summary, doc["backbone"], enc_path)
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, DataError):
             pass  # damaged cache entry: refit below
     feat_path = root / f"features-{subject.subject_id}-{key}.npy"
     X = None

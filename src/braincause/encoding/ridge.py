@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -174,7 +175,7 @@ class RidgeEncoder:
                 enc.best_alphas_, enc.cv_scores_ = z["best_alphas"], z["cv_scores"]
         except FileNotFoundError:
             raise DataError(f"no fitted encoder at {path}") from None
-        except (OSError, ValueError, KeyError) as e:
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
             raise DataError(f"the fitted encoder file {path} is damaged ({e}); delete it and fit "
                             "again") from e
         enc.n_features_in_, enc.n_targets_ = enc.coef_.shape

@@ -12,6 +12,7 @@ Only ``fsaverage5`` is used: it ships with nilearn, so nothing is downloaded.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -90,7 +91,7 @@ def load_cortex() -> Cortex:
                 return Cortex(adjacency=adj, **{k: z[k] for k in
                                                 ("vertex", "hemi", "pial", "inflated", "flat",
                                                  "sulc")})
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, zipfile.BadZipFile, KeyError):
             pass  # damaged cache entry: rebuilt from nilearn's files
     c = _cortex_from_nilearn()
     coo = c.adjacency.tocoo()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import math
+import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -203,7 +204,7 @@ def intervention_features(concept_name: str) -> dict[str, np.ndarray]:
         try:
             with np.load(path, allow_pickle=False) as z:
                 return {k: z[k] for k in z.files}
-        except (OSError, ValueError):
+        except (OSError, ValueError, zipfile.BadZipFile):
             pass  # damaged: recomputed below
     seq = np.random.SeedSequence([77, *concept_name.encode()])
     scenes = sample_scenes(N_SCENES, seq, concept.spec)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,7 +155,7 @@ def build_pool(brain: TrueBrain, *, use_cache: bool = True) -> MeasuredPool:
                     raise ValueError("the scene sampler changed since the cache was written")
                 return MeasuredPool(brain.seed, z["features"], z["trials"], z["responses"],
                                     z["noise_ceiling"], is_shared, z["train"], z["test"])
-        except (OSError, ValueError, KeyError) as e:
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
             # a damaged or stale cache entry is rebuilt, never trusted
             import warnings
             warnings.warn(f"rebuilding damaged subject cache {path}: {e}", stacklevel=2)

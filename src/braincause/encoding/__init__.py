@@ -1,0 +1,18 @@
+"""Encoding models: image features from a pretrained backbone, mapped to voxel responses.
+
+:mod:`braincause.encoding.backbone` defines the :class:`Backbone` protocol, the offline
+default :class:`MobileNetV2Backbone` (ImageNet MobileNetV2, multi-depth pooled features)
+and :class:`CachedBackbone` (features stored on disk by image content and backbone
+fingerprint). :mod:`braincause.encoding.mobilenet` holds the network itself and finds its
+weights.
+"""
+
+from braincause.encoding.backbone import (
+    DEFAULT_LAYERS,
+    Backbone,
+    CachedBackbone,
+    MobileNetV2Backbone,
+    image_key,
+)
+
+__all__ = ["DEFAULT_LAYERS", "Backbone", "CachedBackbone", "MobileNetV2Backbone", "image_key"]
