@@ -896,8 +896,7 @@ def fsaverage5_cortex(vertex: np.ndarray, hemi: np.ndarray) -> Cortex:
     fsaverage5 meshes. Vertices must be ordered left first, ascending within each
     hemisphere.
     """
-    from braincause.synth.cortex import HEMIS as NAMES
-    from braincause.synth.cortex import load_cortex
+    from braincause.synth.cortex import cortex_for, load_cortex
 
     vertex = np.asarray(vertex, np.int64)
     hemi = np.asarray(hemi, np.int8)
@@ -906,34 +905,4 @@ def fsaverage5_cortex(vertex: np.ndarray, hemi: np.ndarray) -> Cortex:
     base = load_cortex()
     if np.array_equal(base.vertex, vertex) and np.array_equal(base.hemi, hemi):
         return base
-    import scipy.sparse as sp
-
-    try:
-        from nilearn import datasets
-
-        fs = datasets.load_fsaverage("fsaverage5")
-        sulc = datasets.load_fsaverage_data("fsaverage5", data_type="sulcal").data.parts
-    except Exception as e:  # nilearn missing or its bundled files damaged
-        raise DataError(f"could not load nilearn's bundled fsaverage5 meshes: {e}") from e
-    fields: dict[str, list[np.ndarray]] = {k: [] for k in ("pial", "inflated", "flat", "sulc")}
-    edges = []
-    offset = 0
-    for h, name in enumerate(NAMES):
-        idx = vertex[hemi == h]
-        new = -np.ones(N_FSAVERAGE5, np.int64)
-        new[idx] = np.arange(idx.size) + offset
-        faces = np.asarray(fs["pial"].parts[name].faces)
-        for a, b in ((0, 1), (1, 2), (2, 0)):
-            ea, eb = new[faces[:, a]], new[faces[:, b]]
-            ok = (ea >= 0) & (eb >= 0)
-            edges.append(np.stack([ea[ok], eb[ok]], 1))
-        fields["pial"].append(np.asarray(fs["pial"].parts[name].coordinates, float)[idx])
-        fields["inflated"].append(np.asarray(fs["inflated"].parts[name].coordinates, float)[idx])
-        fields["flat"].append(np.asarray(fs["flat"].parts[name].coordinates, float)[idx, :2])
-        fields["sulc"].append(np.asarray(sulc[name], float)[idx])
-        offset += idx.size
-    e = np.concatenate(edges)
-    adj = sp.coo_matrix((np.ones(len(e), bool), (e[:, 0], e[:, 1])), shape=(offset, offset))
-    adj = ((adj.tocsr() + adj.T.tocsr()) > 0).astype(bool).tocsr()
-    return Cortex(vertex=vertex, hemi=hemi, adjacency=adj,
-                  **{k: np.concatenate(v) for k, v in fields.items()})
+    return cortex_for(vertex, hemi)

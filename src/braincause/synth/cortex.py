@@ -105,38 +105,60 @@ def load_cortex() -> Cortex:
     return c
 
 
-def _cortex_from_nilearn() -> Cortex:
+def _fsaverage5():
     try:
         from nilearn import datasets
+
         fs = datasets.load_fsaverage("fsaverage5")
         sulc = datasets.load_fsaverage_data("fsaverage5", data_type="sulcal").data.parts
         thick = datasets.load_fsaverage_data("fsaverage5", data_type="thickness").data.parts
     except Exception as e:  # nilearn missing or its bundled files damaged
         raise DataError(f"could not load nilearn's bundled fsaverage5 meshes: {e}. "
                         "Reinstall nilearn (pip install --force-reinstall nilearn).") from e
-    parts = {k: [] for k in ("vertex", "hemi", "pial", "inflated", "flat", "sulc")}
-    edges = []
-    offset = 0
+    return fs, sulc, thick
+
+
+def _cortex_from_nilearn() -> Cortex:
+    fs, _, thick = _fsaverage5()
+    vertex, hemi = [], []
     for h, name in enumerate(HEMIS):
         pial = np.asarray(fs["pial"].parts[name].coordinates, float)
         keep = (pial[:, 1] <= Y_MAX) & (pial[:, 2] <= Z_MAX) & (np.asarray(thick[name]) > 0)
         idx = np.flatnonzero(keep)
-        new = -np.ones(N_FSAVERAGE5, int)
+        vertex.append(idx)
+        hemi.append(np.full(idx.size, h, np.int8))
+    return cortex_for(np.concatenate(vertex), np.concatenate(hemi))
+
+
+def cortex_for(vertex: np.ndarray, hemi: np.ndarray) -> Cortex:
+    """A :class:`Cortex` of any fsaverage5 vertices (left hemisphere first, ascending)."""
+    vertex = np.asarray(vertex, np.int64)
+    hemi = np.asarray(hemi, np.int8)
+    if vertex.shape != hemi.shape or vertex.ndim != 1:
+        raise ValueError(f"vertex and hemi must be 1-D of one length, got {vertex.shape} and "
+                         f"{hemi.shape}")
+    if vertex.size and (vertex.min() < 0 or vertex.max() >= N_FSAVERAGE5):
+        raise ValueError(f"fsaverage5 vertices must be 0 … {N_FSAVERAGE5 - 1}")
+    fs, sulc, _ = _fsaverage5()
+    parts = {k: [] for k in ("pial", "inflated", "flat", "sulc")}
+    edges = []
+    offset = 0
+    for h, name in enumerate(HEMIS):
+        idx = vertex[hemi == h]
+        new = -np.ones(N_FSAVERAGE5, np.int64)
         new[idx] = np.arange(idx.size) + offset
         faces = np.asarray(fs["pial"].parts[name].faces)
         for a, b in ((0, 1), (1, 2), (2, 0)):
             ea, eb = new[faces[:, a]], new[faces[:, b]]
             ok = (ea >= 0) & (eb >= 0)
             edges.append(np.stack([ea[ok], eb[ok]], 1))
-        parts["vertex"].append(idx)
-        parts["hemi"].append(np.full(idx.size, h, np.int8))
-        parts["pial"].append(pial[idx])
+        parts["pial"].append(np.asarray(fs["pial"].parts[name].coordinates, float)[idx])
         parts["inflated"].append(np.asarray(fs["inflated"].parts[name].coordinates, float)[idx])
         parts["flat"].append(np.asarray(fs["flat"].parts[name].coordinates, float)[idx, :2])
         parts["sulc"].append(np.asarray(sulc[name], float)[idx])
         offset += idx.size
     e = np.concatenate(edges)
-    n = offset
-    adj = sp.coo_matrix((np.ones(len(e), bool), (e[:, 0], e[:, 1])), shape=(n, n)).tocsr()
-    adj = ((adj + adj.T) > 0).astype(bool).tocsr()
-    return Cortex(adjacency=adj, **{k: np.concatenate(v) for k, v in parts.items()})
+    adj = sp.coo_matrix((np.ones(len(e), bool), (e[:, 0], e[:, 1])), shape=(offset, offset))
+    adj = ((adj.tocsr() + adj.T.tocsr()) > 0).astype(bool).tocsr()
+    return Cortex(vertex=vertex, hemi=hemi, adjacency=adj,
+                  **{k: np.concatenate(v) for k, v in parts.items()})
