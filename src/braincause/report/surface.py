@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from braincause.exceptions import DataError, UserInputError
+from braincause.exceptions import UserInputError
 from braincause.synth.cortex import HEMIS, N_FSAVERAGE5, Cortex
 
 __all__ = ["DECOY_COLOURS", "PLANTED_COLOURS", "plot_areas", "plot_surface_map"]
@@ -94,16 +94,11 @@ class _Flat:
 
 @lru_cache(maxsize=1)
 def _surfaces() -> _Surfaces:
-    try:
-        from nilearn import datasets
-        from nilearn.surface import InMemoryMesh
+    from nilearn.surface import InMemoryMesh
 
-        fs = datasets.load_fsaverage("fsaverage5")
-        sulc = datasets.load_fsaverage_data("fsaverage5", data_type="sulcal").data.parts
-        thick = datasets.load_fsaverage_data("fsaverage5", data_type="thickness").data.parts
-    except Exception as e:  # nilearn missing or its bundled files damaged
-        raise DataError(f"could not load nilearn's bundled fsaverage5 meshes: {e}. "
-                        "Reinstall nilearn (pip install --force-reinstall nilearn).") from e
+    from braincause.synth.cortex import fsaverage5_files
+
+    fs, sulc, thick = fsaverage5_files()
     inflated, bg, flat_xy, flat_faces = {}, {}, {}, {}
     for name in HEMIS:
         mesh = fs["inflated"].parts[name]

@@ -105,7 +105,8 @@ def load_cortex() -> Cortex:
     return c
 
 
-def _fsaverage5():
+def fsaverage5_files():
+    """nilearn's bundled fsaverage5: (meshes, sulcal depth, thickness); DataError if damaged."""
     try:
         from nilearn import datasets
 
@@ -119,7 +120,7 @@ def _fsaverage5():
 
 
 def _cortex_from_nilearn() -> Cortex:
-    fs, _, thick = _fsaverage5()
+    fs, _, thick = fsaverage5_files()
     vertex, hemi = [], []
     for h, name in enumerate(HEMIS):
         pial = np.asarray(fs["pial"].parts[name].coordinates, float)
@@ -139,7 +140,7 @@ def cortex_for(vertex: np.ndarray, hemi: np.ndarray) -> Cortex:
                          f"{hemi.shape}")
     if vertex.size and (vertex.min() < 0 or vertex.max() >= N_FSAVERAGE5):
         raise ValueError(f"fsaverage5 vertices must be 0 … {N_FSAVERAGE5 - 1}")
-    fs, sulc, _ = _fsaverage5()
+    fs, sulc, _ = fsaverage5_files()
     parts = {k: [] for k in ("pial", "inflated", "flat", "sulc")}
     edges = []
     offset = 0
