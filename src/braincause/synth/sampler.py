@@ -69,7 +69,6 @@ PERSON_POSES = {
     "indoor": (("standing", 0.5), ("sitting", 0.45), ("walking", 0.05)),
     "studio": (("standing", 0.7), ("walking", 0.2), ("sitting", 0.1)),
 }
-POSE_FREE = {"standing", "walking", "sitting"}   # poses that stage no composition
 
 
 @dataclass
@@ -78,7 +77,8 @@ class _Inst:
 
     category: str
     parent: int | None = None        # index of the instance it is attached to
-    relation: str = ""               # "part", "under", "on", "held", "near"
+    relation: str = ""               # "part" (drawn on the parent), "near" (placed by it),
+                                     # "held" (in the parent person's hand)
     color: tuple[int, int, int] | None = None
     pose: str | None = None
     slot: str = ""                   # part slot ("face", "hand_l", …)
@@ -385,7 +385,7 @@ def _size(cat: str, s: float, rng: np.random.Generator) -> tuple[float, float]:
     return w0 * k, h0 * k
 
 
-def _pose_for(rng: np.random.Generator, kind: str, spec: SceneSpec) -> str:
+def _pose_for(rng: np.random.Generator, kind: str) -> str:
     opts = PERSON_POSES[kind]
     return _choice(rng, [p for p, _ in opts], [w for _, w in opts])
 
@@ -403,7 +403,7 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
     req_pose = L.req.get("person").pose if "person" in L.req else None
     legged = {id(insts[u.parent]) for u in insts if u.category == "leg" and u.parent is not None}
     for t in persons:
-        t.pose = req_pose or _pose_for(rng, kind, spec)
+        t.pose = req_pose or _pose_for(rng, kind)
         if id(t) not in legged and t.pose not in ("standing", "sitting"):
             t.pose = "standing"   # no legs: framed from the hips up, standing
     if "person_running" in comps:
@@ -693,14 +693,12 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
                   flip=host.flip)
             t.pose = "hold"
         elif t.category in ("water", "grass", "road"):
-            pass
+            pass  # regions: the coupled instance shares the region drawn above
         elif t.category == "ball":
             w, h = _size("ball", host.h / 0.28 * 0.8, rng)
             yb = host.y + host.h / 2
             L.new(t, float(np.clip(host.x + host.w * 0.7, 0.05, 0.95)), yb - h / 2, w, h,
                   host.depth + 0.001)
-        elif t.category in ("logo",):
-            pass
         else:
             raise SceneError(f"internal: no 'near' placement for {t.category}")
     # surfboard/boat/car couplings into regions are satisfied by the region itself
