@@ -262,7 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="braincause",
         description="Find the voxels of visual cortex that represent a concept itself, not "
-                    "the cues that co-occur with it. Runs offline on an embedded synthetic world.",
+                    "the cues that co-occur with it. Runs offline on an embedded synthetic world. "
+                    "Built so far: the synthetic world, simulated subjects with ground truth, "
+                    "and the encoding model; the localization pipeline (`localize`) is not "
+                    "built yet.",
     )
     p.add_argument("--version", action="version", version=f"braincause {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
