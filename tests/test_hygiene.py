@@ -27,3 +27,16 @@ def test_no_pickle_loading():
     hits = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
             if re.search(r"pickle\.load|allow_pickle=True", p.read_text())]
     assert not hits, hits
+
+
+def test_atomic_writes_get_normal_permissions(tmp_path):
+    import os
+
+    from braincause.utils import atomic_write_bytes
+
+    p = atomic_write_bytes(tmp_path / "a" / "x.json", b"{}")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert p.read_bytes() == b"{}"
+    assert (p.stat().st_mode & 0o777) == (0o666 & ~umask)
+    assert not [f for f in p.parent.iterdir() if f.name.endswith(".tmp")]
