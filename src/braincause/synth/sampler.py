@@ -11,7 +11,6 @@ surfing) override the priors; everything they leave open comes from them.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -355,21 +354,11 @@ def _hip_fraction(pose: str, flip: bool) -> float:
     return (top - (probe.y - probe.h / 2)) / probe.h
 
 
-def local_to_image(obj: SceneObject, u: float, v: float) -> tuple[float, float]:
-    """Object-local (u, v) → normalised image coordinates (as the pen maps them)."""
-    if obj.flip:
-        u = 1.0 - u
-    px, py = (u - 0.5) * obj.w, (v - 0.5) * obj.h
-    a = math.radians(obj.angle)
-    return (obj.x + px * math.cos(a) + py * math.sin(a),
-            obj.y - px * math.sin(a) + py * math.cos(a))
-
-
 def _place_at(gx: float, gy: float, w: float, h: float, local: tuple[float, float],
               angle: float, flip: bool) -> tuple[float, float]:
     """Box centre such that the box's local point ``local`` lands on (gx, gy)."""
     probe = SceneObject("ball", 0, 0.0, 0.0, w, h, angle=angle, flip=flip)
-    ox, oy = local_to_image(probe, *local)
+    ox, oy = probe.local_to_image(*local)
     return gx - ox, gy - oy
 
 
@@ -687,7 +676,7 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
             L.new(t, host.x, y, w, h, host.depth - 0.001)
         elif t.category == "hand":
             side = max(host.w, host.h) * 0.42
-            gx, gy = local_to_image(host, *TOOL_GRIP)
+            gx, gy = host.local_to_image(*TOOL_GRIP)
             x, y = _place_grip(gx, gy, side, host.angle, host.flip)
             L.new(t, x, y, side, side, host.depth + 0.001, pose="hold", angle=host.angle,
                   flip=host.flip)
@@ -769,7 +758,7 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
         person = insts[t.parent].obj
         hx, hy, hw, hh, ang = person_parts(person)["hand_r"]
         hand = SceneObject("hand", 0, hx, hy, hw, hh, angle=ang, flip=person.flip)
-        gx, gy = local_to_image(hand, *HAND_GRIP)
+        gx, gy = hand.local_to_image(*HAND_GRIP)
         w0, h0 = CATEGORIES[t.category].size
         w = max(hw, hh) * 2.6
         h = w * h0 / w0

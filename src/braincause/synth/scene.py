@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,24 @@ class SceneObject:
         """(left, top, width, height) in pixels for a square image of ``size``."""
         return ((self.x - self.w / 2) * size, (self.y - self.h / 2) * size,
                 self.w * size, self.h * size)
+
+    def local_to_image(self, u: float, v: float) -> tuple[float, float]:
+        """Object-local (u, v) → normalised image coordinates, with the object's flip and
+        rotation applied exactly as :class:`~braincause.synth.pen.Pen` draws them."""
+        if self.flip:
+            u = 1.0 - u
+        px, py = (u - 0.5) * self.w, (v - 0.5) * self.h
+        if self.angle:
+            a = math.radians(self.angle)
+            c, s = math.cos(a), math.sin(a)
+            px, py = px * c + py * s, -px * s + py * c
+        return (self.x + px, self.y + py)
+
+    def local_box_to_image(self, u0: float, v0: float, u1: float,
+                           v1: float) -> tuple[float, float, float, float, float]:
+        """Local box (u0, v0)–(u1, v1) → image (centre x, centre y, w, h, angle)."""
+        x, y = self.local_to_image((u0 + u1) / 2, (v0 + v1) / 2)
+        return (x, y, abs(u1 - u0) * self.w, abs(v1 - v0) * self.h, float(self.angle))
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -393,15 +393,7 @@ def building_sign_box(obj: SceneObject) -> tuple[float, float, float, float, flo
     drawer paints a blank sign board there. Depends only on ``obj`` geometry and
     variant (not on the seed).
     """
-    u0, v0, u1, v1 = _SIGN_LOCAL[_variant(obj)]
-    cu, cv = (u0 + u1) / 2, (v0 + v1) / 2
-    if obj.flip:
-        cu = 1.0 - cu
-    dx, dy = (cu - 0.5) * obj.w, (cv - 0.5) * obj.h
-    if obj.angle:
-        a = math.radians(obj.angle)
-        dx, dy = dx * math.cos(a) + dy * math.sin(a), -dx * math.sin(a) + dy * math.cos(a)
-    return (obj.x + dx, obj.y + dy, (u1 - u0) * obj.w, (v1 - v0) * obj.h, float(obj.angle))
+    return obj.local_box_to_image(*_SIGN_LOCAL[_variant(obj)])
 
 
 #: Local (u0, v0, u1, v1) of the sign per building variant (text area inside the board).

@@ -89,21 +89,6 @@ def _ngon(n: int, r: float, phase: float = 0.0, cx: float = 0.0, cy: float = 0.0
              cy + ry * math.sin(phase + 2 * math.pi * k / n)) for k in range(n)]
 
 
-def _to_image(obj: SceneObject, u0: float, v0: float, u1: float,
-              v1: float) -> tuple[float, float, float, float, float]:
-    """Local box (u0, v0)–(u1, v1) → normalised image (cx, cy, w, h, angle)."""
-    cu, cv = (u0 + u1) / 2, (v0 + v1) / 2
-    if obj.flip:
-        cu = 1.0 - cu
-    px, py = (cu - 0.5) * obj.w, (cv - 0.5) * obj.h
-    if obj.angle:
-        a = math.radians(obj.angle)
-        c, s = math.cos(a), math.sin(a)
-        px, py = px * c + py * s, -px * s + py * c
-    return (obj.x + px, obj.y + py, abs(u1 - u0) * obj.w, abs(v1 - v0) * obj.h,
-            float(obj.angle))
-
-
 _WIDTHS: dict[tuple[str, int], float] = {}
 _REF_PX = 48  # reference font size for width estimates
 
@@ -654,7 +639,7 @@ def sign_text_box(obj: SceneObject) -> tuple[float, float, float, float, float]:
         box = _phone_layout(obj)["text"]
     else:
         raise ValueError(f"sign_text_box: no text area for category {cat!r}")
-    return _to_image(obj, *box)
+    return obj.local_box_to_image(*box)
 
 
 def sign_text_ink(obj: SceneObject) -> RGB:

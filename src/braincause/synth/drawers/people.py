@@ -76,15 +76,7 @@ def _style(obj: SceneObject) -> int:
 
 def _to_image(obj: SceneObject, u: float, v: float) -> Point:
     """Local (u, v) of ``obj`` → normalised image coordinates (mirrors :meth:`Pen.pt`)."""
-    if obj.flip:
-        u = 1.0 - u
-    px = (u - 0.5) * obj.w
-    py = (v - 0.5) * obj.h
-    if obj.angle:
-        a = math.radians(obj.angle)
-        c, s = math.cos(a), math.sin(a)
-        px, py = px * c + py * s, -px * s + py * c
-    return (obj.x + px, obj.y + py)
+    return obj.local_to_image(u, v)
 
 
 def _angle_up(d: Point) -> float:
