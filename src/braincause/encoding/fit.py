@@ -38,6 +38,15 @@ class EncoderFit:
     summary: dict = field(repr=False)
     backbone: str = ""
     path: Path | None = None
+    features_path: Path | None = None
+
+    def pool_features(self) -> np.ndarray:
+        """Backbone features (n_images, feature_dim) of the subject's measured images, as
+        the encoder was fitted on them (read from the cache)."""
+        if self.features_path is None or not self.features_path.exists():
+            raise DataError(f"the measured images' features of {self.subject_id} are not "
+                            "cached; refit with fit_encoder(subject, use_cache=True)")
+        return np.load(self.features_path, allow_pickle=False)
 
     def keep(self, threshold: float = R_THRESHOLD) -> np.ndarray:
         """The paper's voxel filter: r ≥ threshold on held-out images."""
@@ -91,7 +100,10 @@ def fit_encoder(subject, backbone=None, *, alphas=DEFAULT_ALPHAS, cv: int = 5,
             doc = json.loads(acc_path.read_text())
             r = np.asarray(doc["r"], np.float64)
             summary = accuracy_summary(r, subject.noise_ceiling, areas, kinds, threshold)
-            return EncoderFit(subject.subject_id, enc, r, summary, doc["backbone"], enc_path)
+            fp = root / f"features-{subject.subject_id}-{key}.npy"
+            if fp.exists():
+                return EncoderFit(subject.subject_id, enc, r, summary, doc["backbone"],
+                                  enc_path, fp)
         except (OSError, ValueError, KeyError, DataError):
             pass  # damaged cache entry: refit below
     feat_path = root / f"features-{subject.subject_id}-{key}.npy"
@@ -123,4 +135,5 @@ def fit_encoder(subject, backbone=None, *, alphas=DEFAULT_ALPHAS, cv: int = 5,
         enc.save(enc_path)
         atomic_write_bytes(acc_path, json.dumps({"r": [float(v) for v in r],
                                                  "backbone": repr(backbone)}).encode())
-    return EncoderFit(subject.subject_id, enc, r, summary, repr(backbone), enc_path)
+    return EncoderFit(subject.subject_id, enc, r, summary, repr(backbone), enc_path,
+                      feat_path if use_cache else None)

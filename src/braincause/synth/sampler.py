@@ -429,7 +429,7 @@ def _layout(rng: np.random.Generator, ctx: str, insts: list[_Inst], spec: SceneS
             top = hz + L.u(0.1, 0.22)
             bottom = 1.0
         else:
-            top = L.u(hz + 0.12, 0.8)
+            top = L.u(hz + 0.12, max(hz + 0.12, 0.8))  # studio: the floor is low
             bottom = min(1.0, top + L.u(0.1, 0.18))
         L.new(by_cat["road"][0], 0.5, (top + bottom) / 2, 1.0, bottom - top, 0.3)
         L.bands["road"] = (top, bottom)

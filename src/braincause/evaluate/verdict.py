@@ -1,0 +1,88 @@
+"""The verdict: measured coverage × causal evidence (PAPER.md §7), explicit cut-offs.
+
+=========  ==========================  ==========================
+coverage   evidence                    verdict
+=========  ==========================  ==========================
+high       generated *and* measured    ``discovery``
+high       otherwise                   ``rejected``
+low        generated                   ``needs follow-up``
+low        otherwise                   ``inconclusive``
+=========  ==========================  ==========================
+
+A criterion (``act_gen``, ``causal_gen``, ``edits`` on the held-out generated split;
+``act_meas``, ``causal_meas`` on held-out measured images) *passes* when its
+empirical p-value against the baseline concepts is ≤ ``alpha`` **and** the lower
+bound of its bootstrap confidence interval exceeds ``min_effect`` (z units). The
+generated (measured) evidence is strong when every criterion in
+``require_generated`` (``require_measured``) passes. Cut-offs live in
+:class:`~braincause.config.VerdictConfig`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from braincause.config import VerdictConfig
+
+VERDICTS = ("discovery", "rejected", "needs follow-up", "inconclusive")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    coverage: str                 # "high" | "low"
+    generated_evidence: bool
+    measured_evidence: bool
+    reasons: list[str] = field(default_factory=list)
+    criteria: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "coverage": self.coverage,
+                "generated_evidence": self.generated_evidence,
+                "measured_evidence": self.measured_evidence, "reasons": self.reasons,
+                "criteria": self.criteria}
+
+
+def coverage_level(n_measured_pos: int, negatives_per_counter: dict[str, int],
+                   cfg: VerdictConfig) -> tuple[str, list[str]]:
+    """("high" | "low", reasons) from measured positives and per-counter negatives."""
+    reasons = []
+    enough_pos = n_measured_pos >= cfg.min_measured_positives
+    reasons.append(f"{n_measured_pos} held-out measured positives (need ≥ "
+                   f"{cfg.min_measured_positives})")
+    n_cov = sum(n >= cfg.min_negatives_per_counter for n in negatives_per_counter.values())
+    frac = n_cov / len(negatives_per_counter) if negatives_per_counter else 0.0
+    reasons.append(f"{n_cov}/{len(negatives_per_counter)} counter-concepts with ≥ "
+                   f"{cfg.min_negatives_per_counter} measured negatives (need a fraction ≥ "
+                   f"{cfg.min_counter_coverage:g})")
+    return ("high" if enough_pos and frac >= cfg.min_counter_coverage else "low"), reasons
+
+
+def criterion_passes(p: float | None, ci_low: float | None, *, alpha: float,
+                     min_effect: float) -> bool:
+    return p is not None and ci_low is not None and p <= alpha and ci_low > min_effect
+
+
+def decide(criteria: dict[str, dict[str, Any]], coverage: str, coverage_reasons: list[str],
+           cfg: VerdictConfig, *, alpha: float) -> Verdict:
+    """The verdict from per-criterion ``{"p": …, "ci_low": …}`` and the coverage level."""
+    checked: dict[str, dict[str, Any]] = {}
+    for name, c in criteria.items():
+        ok = criterion_passes(c.get("p"), c.get("ci_low"), alpha=alpha,
+                              min_effect=cfg.min_effect)
+        checked[name] = {**c, "passes": ok}
+    gen = all(checked.get(n, {}).get("passes", False) for n in cfg.require_generated)
+    meas = all(checked.get(n, {}).get("passes", False) for n in cfg.require_measured)
+    reasons = list(coverage_reasons)
+    reasons.append("generated evidence " + ("strong" if gen else "weak") + ": "
+                   + ", ".join(f"{n} {'passes' if checked.get(n, {}).get('passes') else 'fails'}"
+                               for n in cfg.require_generated))
+    reasons.append("measured evidence " + ("strong" if meas else "weak") + ": "
+                   + ", ".join(f"{n} {'passes' if checked.get(n, {}).get('passes') else 'fails'}"
+                               for n in cfg.require_measured))
+    if coverage == "high":
+        verdict = "discovery" if gen and meas else "rejected"
+    else:
+        verdict = "needs follow-up" if gen else "inconclusive"
+    return Verdict(verdict, coverage, gen, meas, reasons, checked)

@@ -1,0 +1,366 @@
+"""The concept-targeted causal dataset (PAPER.md §1, step 1).
+
+:func:`build_causal_dataset` runs, for one concept and seed:
+
+1. **plan** — positive prompts per split, counter-concepts and their prompts;
+2. **generate** — one image per prompt (positives and semantic negatives);
+3. **verify** — backbone features, then the verifier keeps positives that show the
+   concept and negatives that do not;
+4. **edit** — the first ``n_edit_positives[split]`` *verified* positives of each split
+   (in generation order, which is random) get up to ``n_edits`` instructions each;
+5. **verify edits** — keep edits that no longer show the concept.
+
+Each stage is written to ``cache_dir()/datasets/<concept>-<key>/`` (atomic writes),
+keyed by a hash of the concept, seed, sizes, package version and every backend's
+config and fingerprint. A rerun reads finished stages back, so an interrupted run
+resumes where it stopped and two runs with the same inputs give identical data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from braincause import __version__
+from braincause.exceptions import DataError, UserInputError
+from braincause.plan.base import Plan, make_plan
+from braincause.stimuli.generate import Generated
+from braincause.synth.scene import Scene
+from braincause.utils import atomic_write_bytes, cache_dir
+
+DATASET_VERSION = "causal-dataset-1"
+Progress = Callable[[str], None]
+ROLES = ("positive", "negative", "edit")
+
+
+@dataclass(frozen=True)
+class DatasetSizes:
+    """How many stimuli to plan (defaults: the paper's)."""
+
+    n_positive: dict[str, int] = field(default_factory=lambda: {"train": 200, "eval": 100})
+    n_counter: int = 10
+    n_negative_prompts: int = 10
+    n_edit_positives: dict[str, int] = field(default_factory=lambda: {"train": 50, "eval": 20})
+    n_edits: int = 10
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n_positive": dict(self.n_positive), "n_counter": self.n_counter,
+                "n_negative_prompts": self.n_negative_prompts,
+                "n_edit_positives": dict(self.n_edit_positives), "n_edits": self.n_edits}
+
+
+@dataclass(eq=False)
+class CausalDataset:
+    """Every stimulus of one concept: positives, semantic negatives, edits.
+
+    Arrays have one row per stimulus (``n_items``); failed generations keep their row
+    (``ok`` False, zero image and features) so retention can be reported.
+    """
+
+    concept: str
+    key: str
+    role: np.ndarray          # (n_items,) "positive" | "negative" | "edit"
+    split: np.ndarray         # (n_items,) "train" | "eval"
+    text: list[str]           # prompt, or edit instruction
+    counter: np.ndarray       # (n_items,) counter-concept label ("" unless a negative)
+    parent: np.ndarray        # (n_items,) int: the edited positive's row, or -1
+    ok: np.ndarray            # (n_items,) bool: an image was produced
+    presence: np.ndarray      # (n_items,) verifier's P(concept present), NaN if not ok
+    kept: np.ndarray          # (n_items,) bool: produced and passed verification
+    features: np.ndarray = field(repr=False)   # (n_items, D) float32 backbone features
+    images: np.ndarray | None = field(repr=False)  # (n_items, S, S, 3) uint8, or None
+    scenes: list[dict | None] = field(repr=False, default_factory=list)
+    plan: Plan | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.role)
+
+    def indices(self, role: str, split: str | None = None, *, kept: bool = True) -> np.ndarray:
+        """Rows of ``role`` (in ``split``), only those that passed verification by default."""
+        m = self.role == role
+        if split is not None:
+            m &= self.split == split
+        if kept:
+            m &= self.kept
+        return np.flatnonzero(m)
+
+    def scoring_sets(self, split: str) -> dict[str, np.ndarray]:
+        """Rows for scoring a split: ``pos``, ``neg``, ``edit`` and ``edit_of`` (the
+        position in ``pos`` of each edit's positive); only kept items, and only edits of
+        kept positives."""
+        pos = self.indices("positive", split)
+        where = {int(r): i for i, r in enumerate(pos)}
+        edits = [int(r) for r in self.indices("edit", split) if int(self.parent[r]) in where]
+        return {"pos": pos, "neg": self.indices("negative", split),
+                "edit": np.array(edits, int),
+                "edit_of": np.array([where[int(self.parent[r])] for r in edits], int)}
+
+    def retention(self) -> dict[str, Any]:
+        """Planned / generated / verified counts per role and split, and per counter-concept."""
+        out: dict[str, Any] = {}
+        for split in sorted(set(self.split.tolist())):
+            for role in ROLES:
+                m = (self.role == role) & (self.split == split)
+                out[f"{role}_{split}"] = {"planned": int(m.sum()), "generated": int(
+                    (m & self.ok).sum()), "kept": int((m & self.kept).sum())}
+        per: dict[str, dict[str, int]] = {}
+        for lab in sorted(set(self.counter[self.role == "negative"].tolist())):
+            m = (self.role == "negative") & (self.counter == lab)
+            per[lab] = {"planned": int(m.sum()), "kept": int((m & self.kept).sum())}
+        out["per_counter_concept"] = per
+        return out
+
+
+# ------------------------------------------------------------------- stage cache
+class StageCache:
+    """npz / json files of one dataset build; a damaged file counts as missing."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+
+    def load(self, name: str) -> dict[str, np.ndarray] | None:
+        if self.root is None or not (self.root / name).exists():
+            return None
+        try:
+            with np.load(self.root / name, allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        except (OSError, ValueError, zipfile.BadZipFile):
+            return None
+
+    def exists(self, name: str) -> bool:
+        return self.root is not None and (self.root / name).exists()
+
+    def save(self, name: str, arrays: dict[str, np.ndarray]) -> None:
+        if self.root is None:
+            return
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        atomic_write_bytes(self.root / name, buf.getvalue())
+
+
+def _blob(obj: Any) -> np.ndarray:
+    return np.frombuffer(json.dumps(obj).encode(), np.uint8)
+
+
+def _unblob(a: np.ndarray) -> Any:
+    return json.loads(bytes(a).decode())
+
+
+def _seed(*parts: int) -> int:
+    return int(np.random.SeedSequence(list(parts)).generate_state(1, np.uint64)[0] >> 1)
+
+
+def dataset_key(concept: str, *, seed: int, sizes: DatasetSizes, parts: dict[str, Any]) -> str:
+    h = hashlib.sha256(json.dumps({"concept": concept, "seed": seed, "sizes": sizes.to_dict(),
+                                   "parts": parts, "version": DATASET_VERSION,
+                                   "package": __version__}, sort_keys=True,
+                                  default=str).encode())
+    return h.hexdigest()[:16]
+
+
+# ------------------------------------------------------------------- stages
+def _generate_all(generator, items: list[dict], image_size: int, progress: Progress | None,
+                  label: str) -> tuple[np.ndarray, list[dict | None], np.ndarray, list[str]]:
+    imgs = np.zeros((len(items), image_size, image_size, 3), np.uint8)
+    scenes: list[dict | None] = []
+    ok = np.zeros(len(items), bool)
+    errors: list[str] = []
+    for i, it in enumerate(items):
+        g: Generated = it["run"]()
+        if g.image is not None:
+            imgs[i] = g.image
+            ok[i] = True
+        scenes.append(g.scene.to_dict() if g.scene is not None else None)
+        errors.append(g.error)
+        if progress and (i + 1) % 100 == 0:
+            progress(f"{label} {i + 1}/{len(items)}")
+    return imgs, scenes, ok, errors
+
+
+def _features(backbone, images: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    dim = int(backbone.feature_dim)
+    out = np.zeros((len(images), dim), np.float32)
+    if ok.any():
+        out[ok] = backbone.features(list(images[ok])).astype(np.float32)
+    return out
+
+
+def _presence(verifier, concept: str, feats: np.ndarray, scenes: list[dict | None],
+              ok: np.ndarray) -> np.ndarray:
+    p = np.full(len(ok), np.nan)
+    idx = np.flatnonzero(ok)
+    if idx.size:
+        kw: dict[str, Any] = {"features": feats[idx]}
+        if getattr(verifier, "needs_scenes", False):
+            kw = {"scenes": [Scene.from_dict(scenes[i]) for i in idx]}  # type: ignore[arg-type]
+        p[idx] = verifier.presence(concept, **kw)
+    return p
+
+
+def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, backbone,
+                         sizes: DatasetSizes | None = None, seed: int = 0,
+                         threshold: float = 0.5, use_cache: bool = True,
+                         with_images: bool = True,
+                         progress: Progress | None = None) -> CausalDataset:
+    """Plan, generate, edit and verify the causal dataset of ``concept`` (see module doc).
+
+    Parameters
+    ----------
+    concept : str
+        A concept name of the vocabulary (already resolved).
+    writer, generator, editor, verifier, backbone
+        The role implementations (``PromptWriter``, ``ImageGenerator``, ``ImageEditor``,
+        ``ConceptVerifier``, ``Backbone``).
+    sizes : DatasetSizes
+    seed : int
+        Seeds the plan and every image; same seed ⇒ identical dataset.
+    threshold : float
+        Verifier probability cut-off (present ≥ threshold).
+    with_images : bool
+        Keep the images in the result (False: features only, less memory and I/O).
+    """
+    sizes = sizes or DatasetSizes()
+    if not 0 < threshold < 1:
+        raise UserInputError(f"threshold must be in (0, 1), got {threshold}")
+    size = int(getattr(generator, "image_size", 160))
+    parts = {"writer": writer.config, "generator": generator.config, "editor": editor.config,
+             "verifier": verifier.fingerprint(), "backbone": backbone.fingerprint(),
+             "threshold": threshold}
+    key = dataset_key(concept, seed=seed, sizes=sizes, parts=parts)
+    cache = StageCache(cache_dir() / "datasets" / f"{concept}-{key}" if use_cache else None)
+    say = progress or (lambda _m: None)
+
+    # 1. plan
+    got = cache.load("plan.npz")
+    if got is not None:
+        plan = Plan.from_dict(_unblob(got["plan"]))
+    else:
+        say("planning prompts and counter-concepts")
+        plan = make_plan(writer, concept, n_positive=sizes.n_positive, n_counter=sizes.n_counter,
+                         n_negative_prompts=sizes.n_negative_prompts, seed=seed)
+        cache.save("plan.npz", {"plan": _blob(plan.to_dict())})
+
+    # 2. generate positives and negatives
+    items: list[dict] = []
+    for s_i, split in enumerate(sizes.n_positive):
+        for i, p in enumerate(plan.positives[split]):
+            items.append({"role": "positive", "split": split, "text": p, "counter": "",
+                          "seed": _seed(seed, 1, s_i, i)})
+        for c_i, (lab, prompts) in enumerate(plan.negatives.get(split, {}).items()):
+            for i, p in enumerate(prompts):
+                items.append({"role": "negative", "split": split, "text": p, "counter": lab,
+                              "seed": _seed(seed, 2, s_i, c_i, i)})
+    got = cache.load("generated.npz")
+    images: np.ndarray | None = None
+    if got is not None and len(got["ok"]) == len(items) and cache.exists("generated-images.npz"):
+        scenes, ok = _unblob(got["scenes"]), got["ok"]
+    else:
+        say(f"generating {len(items)} images")
+        for it in items:
+            it["run"] = (lambda it=it: generator.generate(it["text"], seed=it["seed"]))
+        images, scenes, ok, _err = _generate_all(generator, items, size, progress, "generated")
+        cache.save("generated-images.npz", {"images": images})
+        cache.save("generated.npz", {"scenes": _blob(scenes), "ok": ok})
+
+    def gen_images() -> np.ndarray:
+        nonlocal images
+        if images is None:
+            got = cache.load("generated-images.npz")
+            if got is None:
+                raise DataError(f"the cached images of {concept} are damaged: delete "
+                                f"{cache.root} and rerun")
+            images = got["images"]
+        return images
+
+    # 3. features and verification of the generated images
+    got = cache.load("generated-verified.npz")
+    if got is not None and len(got["presence"]) == len(items):
+        feats, presence = got["features"], got["presence"]
+    else:
+        say(f"features and verification of {int(ok.sum())} images")
+        feats = _features(backbone, gen_images(), ok)
+        presence = _presence(verifier, concept, feats, scenes, ok)
+        cache.save("generated-verified.npz", {"features": feats, "presence": presence})
+    role = np.array([it["role"] for it in items])
+    present = np.nan_to_num(presence, nan=0.0) >= threshold
+    kept = ok & np.where(role == "positive", present, ~present)
+
+    # 4. edits of the first verified positives of each split
+    from braincause.synth.scene import Scene as _Scene
+
+    edit_items: list[dict] = []
+    for s_i, (split, n_ed) in enumerate(sizes.n_edit_positives.items()):
+        rows = [i for i, it in enumerate(items)
+                if it["role"] == "positive" and it["split"] == split and kept[i]][:n_ed]
+        for r in rows:
+            scene = _Scene.from_dict(scenes[r])
+            instr = writer.edit_instructions(concept, scene, sizes.n_edits,
+                                             random_state=_seed(seed, 3, s_i, r))
+            for j, text in enumerate(instr):
+                edit_items.append({"role": "edit", "split": split, "text": text, "counter": "",
+                                   "parent": r, "seed": _seed(seed, 4, r, j)})
+    got = cache.load("edits.npz")
+    e_images: np.ndarray | None = None
+    if got is not None and len(got["ok"]) == len(edit_items) and cache.exists("edits-images.npz"):
+        e_scenes, e_ok = _unblob(got["scenes"]), got["ok"]
+    else:
+        say(f"editing {len(edit_items)} images")
+        for it in edit_items:
+            src = Generated(None, _Scene.from_dict(scenes[it["parent"]]))
+            it["run"] = (lambda it=it, src=src: editor.edit(src, it["text"], seed=it["seed"]))
+        e_images, e_scenes, e_ok, _err = _generate_all(editor, edit_items, size, progress,
+                                                       "edited")
+        cache.save("edits-images.npz", {"images": e_images})
+        cache.save("edits.npz", {"scenes": _blob(e_scenes), "ok": e_ok})
+
+    def edit_images() -> np.ndarray:
+        nonlocal e_images
+        if e_images is None:
+            got = cache.load("edits-images.npz")
+            if got is None:
+                raise DataError(f"the cached edits of {concept} are damaged: delete "
+                                f"{cache.root} and rerun")
+            e_images = got["images"]
+        return e_images
+
+    # 5. features and verification of the edits
+    got = cache.load("edits-verified.npz")
+    if got is not None and len(got["presence"]) == len(edit_items):
+        e_feats, e_presence = got["features"], got["presence"]
+    else:
+        say(f"features and verification of {int(e_ok.sum())} edits")
+        e_feats = _features(backbone, edit_images(), e_ok)
+        e_presence = _presence(verifier, concept, e_feats, e_scenes, e_ok)
+        cache.save("edits-verified.npz", {"features": e_feats, "presence": e_presence})
+    e_kept = e_ok & ~(np.nan_to_num(e_presence, nan=1.0) >= threshold)
+
+    all_items = items + edit_items
+    ds = CausalDataset(
+        concept=concept, key=key,
+        role=np.array([it["role"] for it in all_items]),
+        split=np.array([it["split"] for it in all_items]),
+        text=[it["text"] for it in all_items],
+        counter=np.array([it["counter"] for it in all_items]),
+        parent=np.array([it.get("parent", -1) for it in all_items], int),
+        ok=np.r_[ok, e_ok].astype(bool),
+        presence=np.r_[presence, e_presence],
+        kept=np.r_[kept, e_kept].astype(bool),
+        features=np.concatenate([feats, e_feats]) if len(edit_items) else feats,
+        images=(np.concatenate([gen_images(), edit_images()]) if len(edit_items)
+                else gen_images()) if with_images else None,
+        scenes=list(scenes) + list(e_scenes),
+        plan=plan,
+        config={"key": key, "seed": seed, "sizes": sizes.to_dict(), "threshold": threshold,
+                **parts},
+    )
+    return ds

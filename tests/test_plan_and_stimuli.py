@@ -1,0 +1,112 @@
+"""Planning (embedded prompt writer), generation, editing and the causal dataset cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from braincause.plan import EmbeddedPromptWriter, make_plan
+from braincause.plan.base import Plan
+from braincause.stimuli.generate import Generated, SceneEditor, SceneGenerator
+from braincause.synth.concepts import CONCEPTS
+from braincause.synth.grammar import parse
+from braincause.synth.sampler import sample_scenes
+
+WRITER = EmbeddedPromptWriter()
+
+
+@pytest.mark.parametrize("concept", ["human_face", "food", "person_surfing", "kitchen", "text",
+                                     "hands_in_action", "social_interaction", "sky"])
+def test_prompts_parse_and_stage_the_concept(concept):
+    plan = make_plan(WRITER, concept, n_positive={"train": 30, "eval": 10}, n_counter=10,
+                     n_negative_prompts=6, seed=3)
+    assert len(plan.positives["train"]) == 30 and len(plan.positives["eval"]) == 10
+    prompts = [p for s in plan.positives.values() for p in s]
+    prompts += [p for s in plan.negatives.values() for v in s.values() for p in v]
+    for p in prompts:
+        assert parse(p).unknown == (), p          # every word is understood
+    # positives stage the concept
+    c = CONCEPTS[concept]
+    scenes = [sample_scenes(1, i, parse(p))[0] for i, p in enumerate(plan.positives["train"][:12])]
+    assert np.mean([c.present(s) for s in scenes]) >= 0.9
+    assert len(set(plan.positives["train"])) >= 20   # diverse
+
+
+@pytest.mark.parametrize("concept", ["human_face", "food", "person_surfing", "text", "tools"])
+def test_counter_concepts_are_related_and_never_mention_the_target(concept):
+    from braincause.plan.embedded import _mentions, _words
+
+    counters = WRITER.counter_concepts(concept, 10)
+    assert 5 <= len(counters) <= 10
+    target = CONCEPTS[concept]
+    assert all(c.name != concept and c.name not in (target.members if target.kind in (
+        "category", "group") else ()) for c in counters)
+    assert {c.source for c in counters} & {"co-occurrence", "component"}
+    banned = _words(target)
+    for c in counters:
+        own = {w for w in _words(CONCEPTS[c.name]) | {c.label} if w not in banned}
+        for p in WRITER.negative_prompts(concept, c, 10, random_state=1):
+            assert not _mentions(p, banned, own), (c.label, p)
+    assert _mentions("a man with a face", {"face"}) and not _mentions(
+        "an animal face", {"face"}, {"animal face"})
+
+
+def test_counter_concepts_do_not_require_the_target():
+    # a person surfing requires a person: never a counter-concept of "person"
+    assert "person_surfing" not in [c.name for c in WRITER.counter_concepts("person", 10)]
+    # food's counter-concepts include its co-occurring dishware and a warm-coloured cue
+    food = WRITER.counter_concepts("food", 10)
+    assert "plate" in [c.name for c in food]
+    assert any(c.source == "shared cue" and c.colour for c in food)
+
+
+def test_plan_roundtrip_and_determinism():
+    a = make_plan(WRITER, "food", n_positive={"train": 8, "eval": 4}, n_counter=3,
+                  n_negative_prompts=2, seed=5)
+    b = make_plan(WRITER, "food", n_positive={"train": 8, "eval": 4}, n_counter=3,
+                  n_negative_prompts=2, seed=5)
+    c = make_plan(WRITER, "food", n_positive={"train": 8, "eval": 4}, n_counter=3,
+                  n_negative_prompts=2, seed=6)
+    assert a.to_dict() == b.to_dict() != c.to_dict()
+    assert Plan.from_dict(a.to_dict()).to_dict() == a.to_dict()
+
+
+@pytest.mark.parametrize("concept", ["human_face", "food", "person_surfing", "kitchen",
+                                     "hands_in_action", "social_interaction", "person_running"])
+def test_edit_instructions_remove_the_concept(concept):
+    """Every instruction the writer proposes, executed exactly, removes the concept."""
+    c = CONCEPTS[concept]
+    gen, ed = SceneGenerator(96), SceneEditor(96)
+    n_checked = 0
+    for i, p in enumerate(WRITER.positive_prompts(concept, 6, random_state=2)):
+        g = gen.generate(p, seed=i)
+        assert g.image is not None and g.image.shape == (96, 96, 3)
+        if not c.present(g.scene):
+            continue
+        for j, text in enumerate(WRITER.edit_instructions(concept, g.scene, 10,
+                                                          random_state=i)):
+            e = ed.edit(g, text, seed=j)
+            assert e.image is not None, (text, e.error)
+            assert not c.present(e.scene), text
+            assert e.exact == (not text.startswith("erase"))
+            n_checked += 1
+    assert n_checked >= 6
+
+
+def test_editor_reports_what_it_cannot_do():
+    g = SceneGenerator(64).generate("a cup on a table", seed=0)
+    ed = SceneEditor(64)
+    assert ed.edit(g, "dance the cup", seed=0).image is None
+    assert "cannot follow" in ed.edit(g, "dance the cup", seed=0).error
+    assert ed.edit(g, "remove the surfboard", seed=0).image is None
+    assert ed.edit(Generated(None, None), "remove the cup", seed=0).image is None
+    assert SceneGenerator(64).generate("zzz qqq", seed=0).image is None
+
+
+def test_generation_is_deterministic():
+    a = SceneGenerator(64).generate("a pizza in a kitchen", seed=11)
+    b = SceneGenerator(64).generate("a pizza in a kitchen", seed=11)
+    assert np.array_equal(a.image, b.image)
+    e1 = SceneEditor(64).edit(a, "erase the pizza", seed=1)
+    e2 = SceneEditor(64).edit(b, "erase the pizza", seed=1)
+    assert np.array_equal(e1.image, e2.image) and not np.array_equal(e1.image, a.image)
