@@ -110,3 +110,106 @@ def test_generation_is_deterministic():
     e1 = SceneEditor(64).edit(a, "erase the pizza", seed=1)
     e2 = SceneEditor(64).edit(b, "erase the pizza", seed=1)
     assert np.array_equal(e1.image, e2.image) and not np.array_equal(e1.image, a.image)
+
+
+# ------------------------------------------------------------------ causal dataset
+class _Oracle:
+    """Exact verifier from scene records (the real OracleVerifier lives in stimuli.verifier)."""
+
+    needs_scenes = True
+
+    def fingerprint(self) -> str:
+        return "test-oracle"
+
+    def presence(self, concept, *, scenes):
+        return np.array([float(CONCEPTS[concept].present(s)) for s in scenes])
+
+
+class _TinyBackbone:
+    """Colour histogram features: fast, deterministic, enough for the dataset plumbing."""
+
+    feature_dim = 12
+    image_size = 48
+
+    def fingerprint(self) -> str:
+        return "tiny-hist"
+
+    def features(self, images):
+        out = []
+        for im in images:
+            h = [np.histogram(im[..., c], bins=4, range=(0, 256))[0] for c in range(3)]
+            out.append(np.concatenate(h) / im[..., 0].size)
+        return np.array(out, np.float32)
+
+
+class _Counting:
+    def __init__(self, inner, fail_after=None):
+        self.inner, self.calls, self.fail_after = inner, 0, fail_after
+        self.config = inner.config
+        self.image_size = inner.image_size
+
+    def generate(self, prompt, *, seed):
+        self.calls += 1
+        return self.inner.generate(prompt, seed=seed)
+
+    def edit(self, source, text, *, seed):
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            raise KeyboardInterrupt  # the user pressed Ctrl-C while editing
+        return self.inner.edit(source, text, seed=seed)
+
+
+def _build(gen, ed, seed=0):
+    from braincause.stimuli.dataset import DatasetSizes, build_causal_dataset
+
+    sizes = DatasetSizes({"train": 8, "eval": 6}, 3, 3, {"train": 3, "eval": 2}, 3)
+    return build_causal_dataset("human_face", writer=WRITER, generator=gen, editor=ed,
+                                verifier=_Oracle(), backbone=_TinyBackbone(), sizes=sizes,
+                                seed=seed)
+
+
+def test_causal_dataset_contents_and_retention():
+    ds = _build(SceneGenerator(48), SceneEditor(48))
+    sets = ds.scoring_sets("train")
+    assert len(sets["pos"]) == 8 and len(sets["edit"]) > 0
+    assert set(ds.parent[sets["edit"]]) <= set(sets["pos"])
+    # the exact verifier keeps only positives with faces and negatives/edits without
+    from braincause.synth.scene import Scene
+
+    face = CONCEPTS["human_face"]
+    for i in np.flatnonzero(ds.kept):
+        assert face.present(Scene.from_dict(ds.scenes[i])) == (ds.role[i] == "positive")
+    r = ds.retention()
+    assert r["positive_train"]["planned"] == 8
+    assert r["negative_eval"]["planned"] == 9 and sum(
+        v["planned"] for v in r["per_counter_concept"].values()) == 18
+    assert ds.images.shape == (ds.n_items, 48, 48, 3)
+
+
+def test_interrupted_build_resumes_from_the_cache():
+    """Ctrl-C during the edit stage; the rerun does not generate again and matches a
+    clean run."""
+    gen = _Counting(SceneGenerator(48))
+    with pytest.raises(KeyboardInterrupt):
+        _build(gen, _Counting(SceneEditor(48), fail_after=4), seed=7)
+    assert gen.calls > 0
+    gen2, ed2 = _Counting(SceneGenerator(48)), _Counting(SceneEditor(48))
+    ds = _build(gen2, ed2, seed=7)
+    assert gen2.calls == 0 and ed2.calls > 0          # finished stages came from the cache
+    gen3, ed3 = _Counting(SceneGenerator(48)), _Counting(SceneEditor(48))
+    again = _build(gen3, ed3, seed=7)
+    assert gen3.calls == 0 and ed3.calls == 0
+    assert np.array_equal(ds.features, again.features) and ds.text == again.text
+    assert np.array_equal(ds.kept, again.kept)
+
+
+def test_damaged_stage_file_is_recomputed():
+    from braincause.utils import cache_dir
+
+    ds = _build(SceneGenerator(48), SceneEditor(48), seed=9)
+    stage = cache_dir() / "datasets" / f"human_face-{ds.key}" / "edits.npz"
+    stage.write_bytes(b"not a zip file")
+    ed = _Counting(SceneEditor(48))
+    again = _build(SceneGenerator(48), ed, seed=9)
+    assert ed.calls > 0 and again.text == ds.text
+    assert np.array_equal(again.features, ds.features)
