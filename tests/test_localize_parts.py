@@ -166,11 +166,27 @@ def _crit(p, low):
 def test_verdict_table(coverage, gen_ok, meas_ok, expected):
     cfg = LocalizeConfig().verdict
     good, bad = _crit(0.01, 0.2), _crit(0.3, 0.2)
-    crit = {"causal_gen": good if gen_ok else bad, "edits": good,
+    crit = {"causal_gen": good if gen_ok else bad, "edits": _crit(0.04, -0.1),
             "causal_meas": good if meas_ok else _crit(0.01, -0.1)}
-    v = decide(crit, coverage, [], cfg, alpha=0.05)
+    v = decide(crit, coverage, [], cfg, alpha=0.05, train_causal=0.1)
     assert v.verdict == expected
-    assert v.criteria["causal_meas"]["passes"] == meas_ok
+    assert v.criteria["edits"]["passes"]            # generated: the paper's p test alone
+    assert v.criteria["causal_meas"]["passes"] == meas_ok   # measured: p and CI > 0
+
+
+def test_verdict_withholds_candidates_without_train_causality():
+    cfg = LocalizeConfig().verdict
+    good = _crit(0.01, 0.2)
+    crit = {"causal_gen": good, "edits": good, "causal_meas": good}
+    assert decide(crit, "high", [], cfg, alpha=0.05, train_causal=0.2).verdict == "discovery"
+    v = decide(crit, "high", [], cfg, alpha=0.05, train_causal=-0.01)
+    assert v.verdict == "rejected" and not v.generated_evidence
+    assert any("withheld" in r for r in v.reasons)
+    import dataclasses
+
+    strict = dataclasses.replace(cfg, generated_ci=True)
+    crit["edits"] = _crit(0.01, -0.05)
+    assert decide(crit, "high", [], strict, alpha=0.05, train_causal=0.2).verdict == "rejected"
 
 
 def test_coverage_level_cutoffs():

@@ -1,3 +1,30 @@
-"""braincause: causal localization of visual concepts in human visual cortex."""
+"""braincause: causal localization of visual concepts in human visual cortex.
+
+The public API mirrors the CLI::
+
+    import braincause
+    result = braincause.localize("faces", subject="synth-01", out="faces-out")
+    result.verdict, result.region, result.to_dict()
+
+Heavy modules load on first use, so ``import braincause`` stays light.
+"""
 
 __version__ = "0.1.0.dev0"
+
+__all__ = ["LocalizeConfig", "LocalizeResult", "load_subject", "localize"]
+
+
+def __getattr__(name: str):
+    if name in ("localize", "LocalizeResult"):
+        from braincause import pipeline
+
+        return getattr(pipeline, name)
+    if name == "LocalizeConfig":
+        from braincause.config import LocalizeConfig
+
+        return LocalizeConfig
+    if name == "load_subject":
+        from braincause.datasets.synthetic import load_subject
+
+        return load_subject
+    raise AttributeError(f"module 'braincause' has no attribute {name!r}")

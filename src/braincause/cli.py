@@ -257,15 +257,76 @@ def cmd_fit_encoder(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- localize
+class _Progress:
+    """Stage messages on stderr: one updating line on a TTY, plain lines otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        import time
+
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.t0 = time.time()
+        self.width = 0
+
+    def __call__(self, msg: str) -> None:
+        import time
+
+        if self.quiet:
+            return
+        line = f"[{time.time() - self.t0:6.1f}s] {msg}"
+        if self.tty:
+            pad = max(0, self.width - len(line))
+            print("\r" + line + " " * pad, end="", file=sys.stderr, flush=True)
+            self.width = len(line)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.tty and not self.quiet and self.width:
+            print(file=sys.stderr)
+
+
+def cmd_localize(args: argparse.Namespace) -> int:
+    from braincause.config import LocalizeConfig
+    from braincause.pipeline import localize
+
+    cfg = LocalizeConfig.from_toml(args.config) if args.config else LocalizeConfig()
+    if args.k is not None or args.alpha is not None or args.verifier:
+        import dataclasses
+
+        if args.k is not None:
+            cfg = dataclasses.replace(cfg, region=dataclasses.replace(cfg.region, k=args.k))
+        if args.alpha is not None:
+            cfg = dataclasses.replace(cfg, stats=dataclasses.replace(cfg.stats,
+                                                                     alpha=args.alpha))
+        if args.verifier:
+            cfg = dataclasses.replace(cfg, stimuli=dataclasses.replace(
+                cfg.stimuli, verifier=args.verifier))
+        cfg.validate()
+    out = Path(args.out) if args.out else Path("braincause-out") / args.concept.replace(" ", "_")
+    prog = _Progress(args.quiet)
+    try:
+        res = localize(args.concept, subject=args.subject, seed=args.seed, config=cfg, out=out,
+                       use_cache=not args.no_cache, progress=prog)
+    finally:
+        prog.done()
+    if args.json:
+        print(json.dumps(res.to_dict(), indent=2))
+        return 0
+    print(res.summary())
+    print(f"\nwrote {out / 'result.json'} and {out / 'stimuli'}/")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="braincause",
         description="Find the voxels of visual cortex that represent a concept itself, not "
                     "the cues that co-occur with it. Runs offline on an embedded synthetic world. "
-                    "Built so far: the synthetic world, simulated subjects with ground truth, "
-                    "and the encoding model; the localization pipeline (`localize`) is not "
-                    "built yet.",
+                    "Start with `braincause localize faces`. Not built yet: the follow-up "
+                    "experiment design, the HTML report, the benchmark and real (GPU) backends.",
     )
     p.add_argument("--version", action="version", version=f"braincause {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -349,6 +410,56 @@ def build_parser() -> argparse.ArgumentParser:
     fe.add_argument("--json", action="store_true", help="print one JSON document")
     fe.add_argument("--quiet", action="store_true", help="no progress messages")
     fe.set_defaults(func=cmd_fit_encoder)
+
+    lo = sub.add_parser(
+        "localize", help="find the voxels that represent a concept, test them, give a verdict",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run the BrainCause pipeline for CONCEPT in one subject: plan prompts, "
+                    "counter-concepts and edits; generate, edit and verify stimuli; predict "
+                    "responses with the subject's encoder; score every voxel (S_pos, S_neg, "
+                    "S_edit, S_causal and the paper's ranking signals); choose a region on the "
+                    "TRAIN split; test it on the EVAL split and held-out measured images "
+                    "(bootstrap CIs, baseline-concept p-values, voxelwise max-T and FDR); "
+                    "give a verdict (discovery / rejected / needs follow-up / inconclusive). "
+                    "Writes DIR/result.json and DIR/stimuli/. Everything is cached: the first "
+                    "run builds the subject, its encoder, the verifier and the baseline "
+                    "concepts' stimuli (several minutes); later runs take well under a minute.",
+        epilog="config file (TOML; every field optional, defaults shown):\n"
+               "  [stimuli]   n_positive_train = 200, n_positive_eval = 100, n_counter = 10,\n"
+               "              n_negative_prompts = 10, n_edit_positives_train = 50,\n"
+               "              n_edit_positives_eval = 20, n_edits = 10,\n"
+               "              verifier = \"probe\" | \"oracle\", verifier_threshold = 0.5\n"
+               "  [region]    k = 100, rule = \"top_k\" | \"causal_positive\",\n"
+               "              ranking = \"braincause\" | MAG | MAM | MAL | MALF | CSG | CSM | CSL"
+               " | CEG,\n"
+               "              r_threshold = 0.2, k_hard = 10\n"
+               "  [retrieval] top_positive = 300, max_positive = 100, top_negative = 100,\n"
+               "              max_negative = 20\n"
+               "  [stats]     alpha = 0.05, n_baselines = 24, n_permutations = 1000,\n"
+               "              n_bootstrap = 2000, ci_level = 0.95, baseline_seed = 0\n"
+               "  [verdict]   min_measured_positives = 20, min_negatives_per_counter = 3,\n"
+               "              min_counter_coverage = 0.5, min_effect = 0.0,\n"
+               "              require_generated = [\"causal_gen\", \"edits\"],\n"
+               "              require_measured = [\"causal_meas\"]\n"
+               "\nexit codes: 0 done, 2 bad input (unknown concept or subject, bad config, "
+               "no verified positives), 1 internal error.")
+    lo.add_argument("concept", help='a concept name, synonym or free text ("faces", "food", '
+                                    '"something to eat")')
+    lo.add_argument("--subject", default="synth-01",
+                    help="synthetic subject id: synth-01..04, synth-null or synth-s<SEED> "
+                         "(default synth-01)")
+    lo.add_argument("--out", help="output folder (default braincause-out/CONCEPT)")
+    lo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    lo.add_argument("--config", help="TOML config file (see below)")
+    lo.add_argument("--k", type=int, help="region size (overrides the config; default 100)")
+    lo.add_argument("--alpha", type=float, help="significance level (default 0.05)")
+    lo.add_argument("--verifier", choices=("probe", "oracle"),
+                    help="stimulus verifier (default probe: linear probes on backbone features)")
+    lo.add_argument("--no-cache", action="store_true",
+                    help="recompute everything (slow), ignoring and not writing the cache")
+    lo.add_argument("--json", action="store_true", help="print result.json on stdout")
+    lo.add_argument("--quiet", action="store_true", help="no progress messages")
+    lo.set_defaults(func=cmd_localize)
     return p
 
 

@@ -11,11 +11,11 @@ low        otherwise                   ``inconclusive``
 
 A criterion (``act_gen``, ``causal_gen``, ``edits`` on the held-out generated split;
 ``act_meas``, ``causal_meas`` on held-out measured images) *passes* when its
-empirical p-value against the baseline concepts is ≤ ``alpha`` **and** the lower
-bound of its bootstrap confidence interval exceeds ``min_effect`` (z units). The
-generated (measured) evidence is strong when every criterion in
-``require_generated`` (``require_measured``) passes. Cut-offs live in
-:class:`~braincause.config.VerdictConfig`.
+empirical p-value against the baseline concepts is ≤ ``alpha`` and, where the
+config asks for it (measured criteria by default), the lower bound of its
+bootstrap confidence interval exceeds ``min_effect`` (z units). Generated evidence
+also needs the region's TRAIN-split S_causal > 0 (the paper's candidate rule).
+Cut-offs live in :class:`~braincause.config.VerdictConfig`.
 """
 
 from __future__ import annotations
@@ -59,30 +59,41 @@ def coverage_level(n_measured_pos: int, negatives_per_counter: dict[str, int],
     return ("high" if enough_pos and frac >= cfg.min_counter_coverage else "low"), reasons
 
 
-def criterion_passes(p: float | None, ci_low: float | None, *, alpha: float,
-                     min_effect: float) -> bool:
-    return p is not None and ci_low is not None and p <= alpha and ci_low > min_effect
-
-
 def decide(criteria: dict[str, dict[str, Any]], coverage: str, coverage_reasons: list[str],
-           cfg: VerdictConfig, *, alpha: float) -> Verdict:
-    """The verdict from per-criterion ``{"p": …, "ci_low": …}`` and the coverage level."""
+           cfg: VerdictConfig, *, alpha: float, train_causal: float | None = None) -> Verdict:
+    """The verdict from per-criterion ``{"p": …, "ci_low": …}``, the coverage level and the
+    region's TRAIN-split S_causal."""
     checked: dict[str, dict[str, Any]] = {}
     for name, c in criteria.items():
-        ok = criterion_passes(c.get("p"), c.get("ci_low"), alpha=alpha,
-                              min_effect=cfg.min_effect)
-        checked[name] = {**c, "passes": ok}
+        need_ci = cfg.measured_ci if name.endswith("_meas") else cfg.generated_ci
+        p, low = c.get("p"), c.get("ci_low")
+        ok = p is not None and p <= alpha
+        if need_ci:
+            ok = ok and low is not None and low > cfg.min_effect
+        checked[name] = {**c, "passes": bool(ok), "ci_required": need_ci}
     gen = all(checked.get(n, {}).get("passes", False) for n in cfg.require_generated)
-    meas = all(checked.get(n, {}).get("passes", False) for n in cfg.require_measured)
     reasons = list(coverage_reasons)
-    reasons.append("generated evidence " + ("strong" if gen else "weak") + ": "
-                   + ", ".join(f"{n} {'passes' if checked.get(n, {}).get('passes') else 'fails'}"
-                               for n in cfg.require_generated))
-    reasons.append("measured evidence " + ("strong" if meas else "weak") + ": "
-                   + ", ".join(f"{n} {'passes' if checked.get(n, {}).get('passes') else 'fails'}"
-                               for n in cfg.require_measured))
+    if cfg.train_causal_positive:
+        pos = train_causal is not None and train_causal > 0
+        gen = gen and pos
+        reasons.append(f"TRAIN-split region S_causal {_num(train_causal)} "
+                       f"({'> 0' if pos else 'not > 0: the candidate is withheld'})")
+    meas = all(checked.get(n, {}).get("passes", False) for n in cfg.require_measured)
+
+    def state(names: tuple[str, ...]) -> str:
+        return ", ".join(f"{n} {'passes' if checked.get(n, {}).get('passes') else 'fails'}"
+                         f" (p {_num(checked.get(n, {}).get('p'))})" for n in names)
+
+    reasons.append(f"generated evidence {'strong' if gen else 'weak'}: "
+                   f"{state(cfg.require_generated)}")
+    reasons.append(f"measured evidence {'strong' if meas else 'weak'}: "
+                   f"{state(cfg.require_measured)}")
     if coverage == "high":
         verdict = "discovery" if gen and meas else "rejected"
     else:
         verdict = "needs follow-up" if gen else "inconclusive"
     return Verdict(verdict, coverage, gen, meas, reasons, checked)
+
+
+def _num(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3g}"
