@@ -122,6 +122,7 @@ def test_region_point_scores_match_scoring_module():
         assert a[k] == pytest.approx(float(getattr(ref, k)[0]), abs=1e-12)
         assert ci[k]["value"] == pytest.approx(a[k], abs=1e-6)
         assert ci[k]["ci_low"] <= ci[k]["value"] <= ci[k]["ci_high"]
+        assert ci[k]["ci_low"] <= ci[k]["lower_one_sided"] <= ci[k]["ci_high"]
 
 
 def test_region_ci_coverage_simulation():
@@ -153,7 +154,7 @@ def test_region_ci_deterministic_and_bad_input():
 
 # ------------------------------------------------------------------ verdict
 def _crit(p, low):
-    return {"p": p, "ci_low": low}
+    return {"p": p, "lower_one_sided": low}
 
 
 @pytest.mark.parametrize("coverage, gen_ok, meas_ok, expected", [

@@ -53,7 +53,8 @@ class StimuliConfig:
     n_edit_positives_eval: int = 20
     n_edits: int = 10                   # instructions per edited positive
     verifier: str = "probe"             # "probe" | "oracle"
-    verifier_threshold: float = 0.5     # P(present) cut-off
+    verifier_threshold: float = 0.5     # positives: P(present) ≥ this
+    absent_threshold: float = 0.5       # generated negatives and edits: P(present) < this
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,19 @@ class RegionConfig:
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Measured-pool retrieval (caption embedding + verifier)."""
+    """Measured-pool retrieval (caption embedding + verifier).
+
+    Measured negatives must show the target *confidently* absent (P < 0.1): natural
+    images were not made to lack it, and one image with a small, missed face among them
+    enters the 10 hardest negatives (on synth-01, 6 % of the held-out images the probe
+    calls face-free at 0.5 show a face; 2 % at 0.1).
+    """
 
     top_positive: int = 300             # candidates ranked before verification
     max_positive: int = 100             # kept measured positives per split
     top_negative: int = 100             # candidates per counter-concept (the paper's 100)
     max_negative: int = 20              # kept measured negatives per counter-concept
+    absent_threshold: float = 0.1       # measured negatives: target P(present) < this
 
 
 @dataclass(frozen=True)
@@ -99,8 +107,8 @@ class VerdictConfig:
     measured negatives.
 
     A criterion passes when its empirical p against the baseline concepts is ≤ alpha
-    (the paper's test) and, where ``generated_ci`` / ``measured_ci`` asks for it, the
-    lower bound of its bootstrap CI exceeds ``min_effect`` (z units). Generated evidence
+    (the paper's test) and, where ``generated_ci`` / ``measured_ci`` asks for it, its
+    one-sided bootstrap lower bound at level alpha exceeds ``min_effect`` (z units). Generated evidence
     is strong when every ``require_generated`` criterion passes and, with
     ``train_causal_positive``, the region's TRAIN-split S_causal is > 0 (the paper's
     rule for a candidate); measured evidence when every ``require_measured`` one does.
@@ -187,12 +195,16 @@ class LocalizeConfig:
         _check(s.verifier in ("probe", "oracle"),
                f"stimuli.verifier must be 'probe' or 'oracle', got {s.verifier!r}")
         _check(0 < s.verifier_threshold < 1, "stimuli.verifier_threshold must be in (0, 1)")
+        _check(0 < s.absent_threshold <= s.verifier_threshold,
+               "stimuli.absent_threshold must be in (0, verifier_threshold]")
         _check(r.k >= 1, "region.k must be ≥ 1")
         _check(r.rule in ("top_k", "causal_positive"),
                f"region.rule must be 'top_k' or 'causal_positive', got {r.rule!r}")
         _check(r.ranking in RANKINGS, f"region.ranking must be one of {list(RANKINGS)}, "
                f"got {r.ranking!r}")
         _check(r.k_hard >= 1, "region.k_hard must be ≥ 1")
+        _check(0 < self.retrieval.absent_threshold <= s.verifier_threshold,
+               "retrieval.absent_threshold must be in (0, stimuli.verifier_threshold]")
         _check(0 < st.alpha < 1, "stats.alpha must be in (0, 1)")
         _check(st.n_baselines >= 1, "stats.n_baselines must be ≥ 1")
         _check(st.n_permutations >= 1 and st.n_bootstrap >= 1,

@@ -180,7 +180,8 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     roles = {"writer": EmbeddedPromptWriter(), "generator": SceneGenerator(size),
              "editor": SceneEditor(size), "verifier": verifier, "backbone": backbone}
     ds = build_causal_dataset(name, **roles, sizes=_sizes(cfg), seed=seed,
-                              threshold=cfg.stimuli.verifier_threshold, use_cache=use_cache,
+                              threshold=cfg.stimuli.verifier_threshold,
+                              absent_threshold=cfg.stimuli.absent_threshold, use_cache=use_cache,
                               with_images=out is not None, progress=say)
     for split in ("train", "eval"):
         if len(ds.indices("positive", split)) == 0:
@@ -204,7 +205,8 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     say("retrieving measured images")
     index = CaptionIndex.for_subject(subj)
     scenes = subj.pool.scenes if getattr(verifier, "needs_scenes", False) else None
-    pv = PoolVerifier(verifier, pool_feats, scenes, cfg.stimuli.verifier_threshold)
+    pv = PoolVerifier(verifier, pool_feats, scenes, cfg.stimuli.verifier_threshold,
+                      cfg.retrieval.absent_threshold)
     counters = ds.plan.counter_concepts if ds.plan else []
     rc = cfg.retrieval
 
@@ -269,6 +271,7 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
             "eval_generated": region_scores_ci(g["a_pos"], g["a_neg"], g["a_edit"],
                                                g["edit_of"], k_hard=k_hard,
                                                n_boot=st.n_bootstrap, level=st.ci_level,
+                                               alpha=st.alpha,
                                                random_state=np.random.default_rng(
                                                    boot_seeds[2 * j])),
         }
@@ -276,7 +279,7 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
         if m["a_pos"] is not None:
             out["eval_measured"] = region_scores_ci(
                 m["a_pos"], m["a_neg"], None, None, k_hard=k_hard, n_boot=st.n_bootstrap,
-                level=st.ci_level, random_state=np.random.default_rng(boot_seeds[2 * j + 1]))
+                level=st.ci_level, alpha=st.alpha, random_state=np.random.default_rng(boot_seeds[2 * j + 1]))
             for k in ("s_edit", "s_causal"):
                 out["eval_measured"].pop(k, None)
         else:
@@ -297,6 +300,7 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
 
         bds = build_causal_dataset(b, **roles, sizes=base_sizes, seed=st.baseline_seed,
                                    threshold=cfg.stimuli.verifier_threshold,
+                                   absent_threshold=cfg.stimuli.absent_threshold,
                                    use_cache=use_cache, with_images=False)
         Yb = fit.encoder.predict(bds.features).astype(np.float32)
         bg = _gen_sets(bds, Yb, "eval")
@@ -324,12 +328,13 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
         for crit, (data, s) in CRITERIA.items():
             block = sc["eval_generated"] if data == "gen" else sc["eval_measured"]
             val = None if block is None else block[s]["value"]
-            low = None if block is None else block[s]["ci_low"]
+            low = None if block is None else block[s]["lower_one_sided"]
             base = [e.get(f"{data}:{s}") for e in base_scores[key].values()]
             base = [v for v in base if v is not None and np.isfinite(v)]
             p = (float(empirical_p(val, np.asarray(base))) if val is not None and base
                  else None)
-            out[crit] = {"value": val, "ci_low": low, "p": None if p is None else round(p, 6),
+            out[crit] = {"value": val, "lower_one_sided": low,
+                         "p": None if p is None else round(p, 6),
                          "n_baselines": len(base)}
         return out
 

@@ -53,22 +53,31 @@ class MeasuredSets:
 class PoolVerifier:
     """Verifier answers for a subject's measured images, memoised per concept."""
 
-    def __init__(self, verifier, features: np.ndarray, scenes=None, threshold: float = 0.5):
+    def __init__(self, verifier, features: np.ndarray, scenes=None, threshold: float = 0.5,
+                 absent_threshold: float | None = None):
         self.verifier = verifier
         self.features = features
         self.scenes = scenes
         self.threshold = threshold
+        self.absent_threshold = threshold if absent_threshold is None else absent_threshold
         self._memo: dict[str, np.ndarray] = {}
 
-    def present(self, concept: str) -> np.ndarray:
-        """(n_images,) bool: the verifier says ``concept`` is present."""
+    def _p(self, concept: str) -> np.ndarray:
         if concept not in self._memo:
             if getattr(self.verifier, "needs_scenes", False):
                 p = self.verifier.presence(concept, scenes=self.scenes)
             else:
                 p = self.verifier.presence(concept, features=self.features)
-            self._memo[concept] = np.asarray(p) >= self.threshold
+            self._memo[concept] = np.asarray(p, np.float64)
         return self._memo[concept]
+
+    def present(self, concept: str) -> np.ndarray:
+        """(n_images,) bool: the verifier says ``concept`` is present (P ≥ threshold)."""
+        return self._p(concept) >= self.threshold
+
+    def absent(self, concept: str) -> np.ndarray:
+        """(n_images,) bool: confidently absent (P < absent_threshold)."""
+        return self._p(concept) < self.absent_threshold
 
 
 def query_text(label: str) -> str:
@@ -83,6 +92,7 @@ def retrieve_sets(index, pv: PoolVerifier, concept: str, label: str,
     from braincause.retrieval import retrieve_negatives, retrieve_positives
 
     target = pv.present(concept)
+    gone = pv.absent(concept)
     pos = retrieve_positives(index, query_text(label), candidates=candidates,
                              verify=lambda idx: target[idx], top=top_positive,
                              max_keep=max_positive)
@@ -94,7 +104,7 @@ def retrieve_sets(index, pv: PoolVerifier, concept: str, label: str,
         r = retrieve_negatives(index, query_text(c.label), query_text(label),
                                candidates=candidates,
                                verify_negative=lambda idx, there=there: there[idx],
-                               verify_target_absent=lambda idx: ~target[idx],
+                               verify_target_absent=lambda idx: gone[idx],
                                top=top_negative, max_keep=max_negative)
         negs[c.label] = np.asarray(r.indices, int)
     return MeasuredSets(split, np.asarray(pos.indices, int), np.asarray(raw.indices, int), negs)

@@ -37,7 +37,8 @@ def _topk_mean(x: np.ndarray, k: int) -> np.ndarray:
 def region_scores_ci(a_pos: np.ndarray, a_neg: np.ndarray | None = None,
                      a_edit: np.ndarray | None = None, edit_of: np.ndarray | None = None, *,
                      k_hard: int = K_HARD, n_boot: int = 2000, level: float = 0.95,
-                     random_state: Any = None) -> dict[str, dict[str, float | None]]:
+                     alpha: float = 0.05, random_state: Any = None
+                     ) -> dict[str, dict[str, float | None]]:
     """S_pos, S_neg, S_edit, S_causal of a region with percentile bootstrap CIs.
 
     Parameters
@@ -46,13 +47,21 @@ def region_scores_ci(a_pos: np.ndarray, a_neg: np.ndarray | None = None,
     a_neg : (N_N,) or None, to semantic negatives
     a_edit : (N_E,) or None, to edits, with ``edit_of`` (N_E,) the positive of each edit
 
+    alpha : float
+        Also report ``lower_one_sided``, the one-sided (1 − alpha) lower bound (the
+        ``alpha`` percentile): "score > 0" at one-sided level alpha, the test the verdict
+        asks of a criterion.
+
     Returns
     -------
     dict
-        ``{score: {"value", "ci_low", "ci_high", "n"}}``; None where a term has no data.
+        ``{score: {"value", "ci_low", "ci_high", "lower_one_sided", "n"}}``; None where a
+        term has no data.
     """
     if not 0 < level < 1:
         raise UserInputError(f"level must be in (0, 1), got {level}")
+    if not 0 < alpha < 1:
+        raise UserInputError(f"alpha must be in (0, 1), got {alpha}")
     if n_boot < 1:
         raise UserInputError(f"n_boot must be ≥ 1, got {n_boot}")
     a_pos = np.asarray(a_pos, np.float64)
@@ -93,12 +102,14 @@ def region_scores_ci(a_pos: np.ndarray, a_neg: np.ndarray | None = None,
     for k in ("s_pos", "s_neg", "s_edit", "s_causal"):
         b = boot[k]
         if b is None or point[k] is None:
-            out[k] = {"value": None, "ci_low": None, "ci_high": None, "n": counts[k]}
+            out[k] = {"value": None, "ci_low": None, "ci_high": None,
+                      "lower_one_sided": None, "n": counts[k]}
             continue
         b = b[np.isfinite(b)]
-        lo, hi = np.percentile(b, q) if b.size else (np.nan, np.nan)
+        lo, hi, one = np.percentile(b, [*q, alpha * 100]) if b.size else (np.nan,) * 3
         out[k] = {"value": round(float(point[k]), 6), "ci_low": round(float(lo), 6),
-                  "ci_high": round(float(hi), 6), "n": counts[k]}
+                  "ci_high": round(float(hi), 6), "lower_one_sided": round(float(one), 6),
+                  "n": counts[k]}
     return out
 
 

@@ -12,8 +12,10 @@ low        otherwise                   ``inconclusive``
 A criterion (``act_gen``, ``causal_gen``, ``edits`` on the held-out generated split;
 ``act_meas``, ``causal_meas`` on held-out measured images) *passes* when its
 empirical p-value against the baseline concepts is ≤ ``alpha`` and, where the
-config asks for it (measured criteria by default), the lower bound of its
-bootstrap confidence interval exceeds ``min_effect`` (z units). Generated evidence
+config asks for it (measured criteria by default), its one-sided bootstrap lower
+bound at level alpha (the alpha percentile of the bootstrap distribution: "score >
+min_effect" at one-sided level alpha, like the p-value) exceeds ``min_effect`` (z
+units). Generated evidence
 also needs the region's TRAIN-split S_causal > 0 (the paper's candidate rule).
 Cut-offs live in :class:`~braincause.config.VerdictConfig`.
 """
@@ -61,12 +63,13 @@ def coverage_level(n_measured_pos: int, negatives_per_counter: dict[str, int],
 
 def decide(criteria: dict[str, dict[str, Any]], coverage: str, coverage_reasons: list[str],
            cfg: VerdictConfig, *, alpha: float, train_causal: float | None = None) -> Verdict:
-    """The verdict from per-criterion ``{"p": …, "ci_low": …}``, the coverage level and the
+    """The verdict from per-criterion ``{"p": …, "lower_one_sided": …}``, the coverage level
+    and the
     region's TRAIN-split S_causal."""
     checked: dict[str, dict[str, Any]] = {}
     for name, c in criteria.items():
         need_ci = cfg.measured_ci if name.endswith("_meas") else cfg.generated_ci
-        p, low = c.get("p"), c.get("ci_low")
+        p, low = c.get("p"), c.get("lower_one_sided")
         ok = p is not None and p <= alpha
         if need_ci:
             ok = ok and low is not None and low > cfg.min_effect

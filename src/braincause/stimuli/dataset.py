@@ -209,7 +209,8 @@ def _presence(verifier, concept: str, feats: np.ndarray, scenes: list[dict | Non
 
 def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, backbone,
                          sizes: DatasetSizes | None = None, seed: int = 0,
-                         threshold: float = 0.5, use_cache: bool = True,
+                         threshold: float = 0.5, absent_threshold: float | None = None,
+                         use_cache: bool = True,
                          with_images: bool = True,
                          progress: Progress | None = None) -> CausalDataset:
     """Plan, generate, edit and verify the causal dataset of ``concept`` (see module doc).
@@ -225,17 +226,24 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
     seed : int
         Seeds the plan and every image; same seed ⇒ identical dataset.
     threshold : float
-        Verifier probability cut-off (present ≥ threshold).
+        Verifier probability cut-off for positives (present: P ≥ threshold).
+    absent_threshold : float, optional
+        Cut-off for negatives and edits (absent: P < absent_threshold); defaults to
+        ``threshold``. A lower value asks for confident absence.
     with_images : bool
         Keep the images in the result (False: features only, less memory and I/O).
     """
     sizes = sizes or DatasetSizes()
     if not 0 < threshold < 1:
         raise UserInputError(f"threshold must be in (0, 1), got {threshold}")
+    absent_threshold = threshold if absent_threshold is None else float(absent_threshold)
+    if not 0 < absent_threshold <= threshold:
+        raise UserInputError(f"absent_threshold must be in (0, threshold], got "
+                             f"{absent_threshold}")
     size = int(getattr(generator, "image_size", 160))
     parts = {"writer": writer.config, "generator": generator.config, "editor": editor.config,
              "verifier": verifier.fingerprint(), "backbone": backbone.fingerprint(),
-             "threshold": threshold}
+             "threshold": threshold, "absent_threshold": absent_threshold}
     key = dataset_key(concept, seed=seed, sizes=sizes, parts=parts)
     cache = StageCache(cache_dir() / "datasets" / f"{concept}-{key}" if use_cache else None)
     say = progress or (lambda _m: None)
@@ -292,8 +300,8 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
         presence = _presence(verifier, concept, feats, scenes, ok)
         cache.save("generated-verified.npz", {"features": feats, "presence": presence})
     role = np.array([it["role"] for it in items])
-    present = np.nan_to_num(presence, nan=0.0) >= threshold
-    kept = ok & np.where(role == "positive", present, ~present)
+    p_gen = np.nan_to_num(presence, nan=0.5)
+    kept = ok & np.where(role == "positive", p_gen >= threshold, p_gen < absent_threshold)
 
     # 4. edits of the first verified positives of each split
     from braincause.synth.scene import Scene as _Scene
@@ -342,7 +350,7 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
         e_feats = _features(backbone, edit_images(), e_ok)
         e_presence = _presence(verifier, concept, e_feats, e_scenes, e_ok)
         cache.save("edits-verified.npz", {"features": e_feats, "presence": e_presence})
-    e_kept = e_ok & ~(np.nan_to_num(e_presence, nan=1.0) >= threshold)
+    e_kept = e_ok & (np.nan_to_num(e_presence, nan=1.0) < absent_threshold)
 
     all_items = items + edit_items
     ds = CausalDataset(
@@ -360,7 +368,6 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
                 else gen_images()) if with_images else None,
         scenes=list(scenes) + list(e_scenes),
         plan=plan,
-        config={"key": key, "seed": seed, "sizes": sizes.to_dict(), "threshold": threshold,
-                **parts},
+        config={"key": key, "seed": seed, "sizes": sizes.to_dict(), **parts},
     )
     return ds

@@ -1,0 +1,1 @@
+"""Benchmarks on the embedded world (calibration on the null subject today)."""

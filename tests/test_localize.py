@@ -1,0 +1,203 @@
+"""End to end: ``localize`` and ``braincause localize`` on the embedded default.
+
+The default run uses a small configuration (fewer stimuli, 19 baseline concepts,
+fewer permutations) so every stage runs in the default suite; the acceptance runs at
+the paper's sizes are marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from braincause.cli import main
+from braincause.config import LocalizeConfig
+
+SMALL = {
+    "stimuli": {"n_positive_train": 40, "n_positive_eval": 24, "n_counter": 6,
+                "n_negative_prompts": 5, "n_edit_positives_train": 12,
+                "n_edit_positives_eval": 8, "n_edits": 4},
+    "stats": {"n_baselines": 19, "n_permutations": 200, "n_bootstrap": 300},
+    "retrieval": {"top_positive": 150, "max_positive": 40},
+}
+SMALL_TOML = """
+[stimuli]
+n_positive_train = 40
+n_positive_eval = 24
+n_counter = 6
+n_negative_prompts = 5
+n_edit_positives_train = 12
+n_edit_positives_eval = 8
+n_edits = 4
+[stats]
+n_baselines = 19
+n_permutations = 200
+n_bootstrap = 300
+[retrieval]
+top_positive = 150
+max_positive = 40
+"""
+CONTRACT = ("braincause_version", "query", "concept", "subject", "seed", "config",
+            "config_hash", "versions", "backends", "stimuli", "signals", "region",
+            "activation_region", "p_values", "voxelwise", "coverage", "verdict",
+            "ground_truth", "run")
+
+
+def _strip_run(d: dict) -> dict:
+    return {k: v for k, v in d.items() if k != "run"}
+
+
+def _inside(subject_id: str, voxels, names) -> float:
+    from braincause.datasets.synthetic import load_subject
+
+    subj = load_subject(subject_id)
+    ext = np.zeros(subj.n_voxels, bool)
+    for a in subj.brain.areas:
+        if a.name in names:
+            ext |= a.extent
+    return float(ext[np.asarray(voxels)].mean())
+
+
+@pytest.fixture(scope="module")
+def faces(tmp_path_factory):
+    from braincause.pipeline import localize
+
+    out = tmp_path_factory.mktemp("faces")
+    return localize("faces", subject="synth-01", seed=0, config=LocalizeConfig.from_dict(SMALL),
+                    out=out), out
+
+
+def test_result_contract(faces):
+    _res, out = faces
+    d = json.loads((out / "result.json").read_text())
+    assert set(CONTRACT) <= set(d)
+    assert d["concept"]["name"] == "human_face" and d["concept"]["resolved_by"] == "synonym"
+    assert d["verdict"]["verdict"] in ("discovery", "rejected", "needs follow-up",
+                                       "inconclusive")
+    assert d["region"]["size"] == 100 and len(d["region"]["voxels"]) == 100
+    assert d["activation_region"]["ranking"] == "MAG"
+    for block in ("eval_generated", "eval_measured"):
+        s = d["region"]["scores"][block]["s_pos"]
+        assert s["ci_low"] <= s["value"] <= s["ci_high"]
+    crit = d["p_values"]["causal"]
+    assert set(crit) == {"act_gen", "causal_gen", "edits", "act_meas", "causal_meas"}
+    assert all(0 < c["p"] <= 1 for c in crit.values() if c["p"] is not None)
+    assert len(d["p_values"]["baseline_concepts"]) == 19
+    assert "human_face" not in d["p_values"]["baseline_concepts"]
+    gt = d["ground_truth"]
+    assert set(gt) >= {"definition", "causal", "activation"}
+    for k in ("precision", "recall", "dice", "inside"):
+        assert k in gt["causal"] and k in gt["activation"]
+    assert "FFA" in gt["causal"]["inside"] and "warm-colour" in gt["causal"]["inside"]
+    assert d["signals"]["used_in_combination"]
+    assert d["voxelwise"]["edits_sign_flip"]["n_significant_fwer"] >= 0
+    # stimuli folder: one PNG per produced image, and a manifest
+    man = json.loads((out / "stimuli" / "manifest.json").read_text())
+    files = [m["file"] for m in man if m["file"]]
+    assert files and all((out / "stimuli" / f).exists() for f in files)
+    assert {m["role"] for m in man} == {"positive", "negative", "edit"}
+
+
+def test_faces_region_lands_in_the_face_areas(faces):
+    res, _ = faces
+    assert _inside("synth-01", res.region, {"FFA", "OFA", "pSTS-face"}) >= 0.7
+    gt = res.data["ground_truth"]
+    assert gt["causal"]["precision"] >= 0.8
+    assert gt["causal"]["precision"] > gt["activation"]["precision"]
+
+
+def test_same_seed_same_result(faces, tmp_path):
+    from braincause.pipeline import localize
+
+    res, _ = faces
+    again = localize("faces", subject="synth-01", seed=0,
+                     config=LocalizeConfig.from_dict(SMALL), out=tmp_path)
+    assert _strip_run(again.to_dict()) == _strip_run(res.to_dict())
+    assert np.array_equal(again.region, res.region)
+
+
+def test_cli_localize_and_bad_input(tmp_path, capsys):
+    cfg = tmp_path / "small.toml"
+    cfg.write_text(SMALL_TOML)
+    out = tmp_path / "o"
+    assert main(["localize", "face", "--subject", "synth-01", "--out", str(out), "--config",
+                 str(cfg), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "verdict:" in text and "result.json" in text
+    assert (out / "result.json").exists()
+    # unknown concept: exit 2 with the closest concepts
+    assert main(["localize", "facez", "--config", str(cfg), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown concept" in err and "human_face" in err
+    # unknown subject
+    assert main(["localize", "faces", "--subject", "synth-99", "--quiet"]) == 2
+    assert "unknown subject" in capsys.readouterr().err
+    # malformed config
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[region]\nk = -3\n")
+    assert main(["localize", "faces", "--config", str(bad), "--quiet"]) == 2
+    assert "region.k must be" in capsys.readouterr().err
+
+
+def test_zero_verified_positives_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    import braincause.pipeline as pl
+
+    real = pl._verifier
+
+    class Blind:
+        """Says no to everything."""
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def fingerprint(self):
+            return "blind"
+
+        def presence(self, concept, **kw):
+            return np.zeros(len(next(iter(kw.values()))))
+
+    monkeypatch.setattr(pl, "_verifier", lambda *a: Blind(real(*a)))
+    cfg = tmp_path / "small.toml"
+    cfg.write_text(SMALL_TOML)
+    assert main(["localize", "faces", "--config", str(cfg), "--quiet", "--out",
+                 str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "survived verification" in err and "verifier" in err
+
+
+# ------------------------------------------------------------------ acceptance (slow)
+@pytest.fixture(scope="module")
+def default_runs():
+    from braincause.pipeline import localize
+
+    return {c: localize(c, subject="synth-01", seed=0)
+            for c in ("faces", "food", "sky", "plate", "surfing")}
+
+
+@pytest.mark.slow
+def test_acceptance_faces_and_food_regions(default_runs):
+    faces, food = default_runs["faces"], default_runs["food"]
+    assert _inside("synth-01", faces.region, {"FFA", "OFA", "pSTS-face"}) >= 0.8
+    assert _inside("synth-01", food.region, {"food-medial", "food-lateral"}) >= 0.7
+    warm_causal = _inside("synth-01", food.region, {"warm-colour"})
+    assert warm_causal <= 0.1
+
+
+@pytest.mark.slow
+def test_acceptance_no_discovery_without_a_representation(default_runs):
+    for c in ("sky", "plate", "surfing"):
+        assert default_runs[c].verdict != "discovery", c
+
+
+@pytest.mark.slow
+def test_null_subject_discovery_rate():
+    """≥ 100 concept × seed runs on synth-null: discovery rate ≤ α (recorded by
+    benchmarks/null_calibration.py in benchmarks/results/null_calibration.json)."""
+    from braincause.bench.null import null_calibration
+    from braincause.synth.concepts import CONCEPTS
+
+    res = null_calibration(sorted(CONCEPTS)[:50], [0, 1])
+    assert res["n_runs"] >= 100
+    assert res["discovery_rate"] <= 0.05
