@@ -108,8 +108,8 @@ class VerdictConfig:
 
     A criterion passes when its empirical p against the baseline concepts is ≤ alpha
     (the paper's test) and, where ``generated_ci`` / ``measured_ci`` asks for it, its
-    one-sided bootstrap lower bound at level alpha exceeds ``min_effect`` (z units). Generated evidence
-    is strong when every ``require_generated`` criterion passes and, with
+    one-sided bootstrap lower bound at level alpha exceeds ``min_effect`` (z units).
+    Generated evidence is strong when every ``require_generated`` criterion passes and, with
     ``train_causal_positive``, the region's TRAIN-split S_causal is > 0 (the paper's
     rule for a candidate); measured evidence when every ``require_measured`` one does.
 

@@ -279,7 +279,8 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
         if m["a_pos"] is not None:
             out["eval_measured"] = region_scores_ci(
                 m["a_pos"], m["a_neg"], None, None, k_hard=k_hard, n_boot=st.n_bootstrap,
-                level=st.ci_level, alpha=st.alpha, random_state=np.random.default_rng(boot_seeds[2 * j + 1]))
+                level=st.ci_level, alpha=st.alpha,
+                random_state=np.random.default_rng(boot_seeds[2 * j + 1]))
             for k in ("s_edit", "s_causal"):
                 out["eval_measured"].pop(k, None)
         else:
