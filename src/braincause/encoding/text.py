@@ -26,7 +26,6 @@ The tokens and embeddings agree with ``transformers``' ``BertTokenizerFast`` and
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import json
@@ -35,7 +34,7 @@ import os
 import re
 import struct
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from braincause.encoding.backbone import _torch_threads
 from braincause.exceptions import BackendUnavailable, DataError, UserInputError
 
 __all__ = [
@@ -568,20 +568,6 @@ class BertEncoder(nn.Module):
 
 
 # -------------------------------------------------------------------------- embedder
-@contextlib.contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    """Run with ``n`` intra-op threads, then restore the previous setting."""
-    if n is None or n == torch.get_num_threads():
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 sentence embeddings: 384-d, unit norm, offline.
 

@@ -169,7 +169,7 @@ def dataset_key(concept: str, *, seed: int, sizes: DatasetSizes, parts: dict[str
 
 
 # ------------------------------------------------------------------- stages
-def _generate_all(generator, items: list[dict], image_size: int, progress: Progress | None,
+def _generate_all(items: list[dict], image_size: int, progress: Progress | None,
                   label: str) -> tuple[np.ndarray, list[dict | None], np.ndarray, list[str]]:
     imgs = np.zeros((len(items), image_size, image_size, 3), np.uint8)
     scenes: list[dict | None] = []
@@ -205,6 +205,49 @@ def _presence(verifier, concept: str, feats: np.ndarray, scenes: list[dict | Non
             kw = {"scenes": [Scene.from_dict(scenes[i]) for i in idx]}  # type: ignore[arg-type]
         p[idx] = verifier.presence(concept, **kw)
     return p
+
+
+def _image_stage(cache: StageCache, name: str, items: list[dict], make, size: int,
+                 progress: Progress | None, say: Progress, verb: str):
+    """Produce (or read back) the images of ``items``; images load lazily from the cache.
+
+    Returns ``(scenes, ok, images)`` with ``images()`` the (n, S, S, 3) array."""
+    got = cache.load(f"{name}.npz")
+    held: dict[str, np.ndarray | None] = {"images": None}
+    if got is not None and len(got["ok"]) == len(items) and cache.exists(f"{name}-images.npz"):
+        scenes, ok = _unblob(got["scenes"]), got["ok"]
+    else:
+        say(f"{verb} {len(items)} images")
+        for it in items:
+            it["run"] = (lambda it=it: make(it))
+        held["images"], scenes, ok, _err = _generate_all(items, size, progress, verb)
+        cache.save(f"{name}-images.npz", {"images": held["images"]})
+        cache.save(f"{name}.npz", {"scenes": _blob(scenes), "ok": ok})
+
+    def images() -> np.ndarray:
+        if held["images"] is None:
+            again = cache.load(f"{name}-images.npz")
+            if again is None:
+                raise DataError(f"the cached images in {cache.root} are damaged: delete the "
+                                "folder and rerun")
+            held["images"] = again["images"]
+        return held["images"]
+
+    return scenes, ok, images
+
+
+def _verified_stage(cache: StageCache, name: str, n: int, backbone, verifier, concept: str,
+                    images, scenes: list[dict | None], ok: np.ndarray,
+                    say: Progress) -> tuple[np.ndarray, np.ndarray]:
+    """Backbone features and the verifier's P(concept present), or read them back."""
+    got = cache.load(f"{name}-verified.npz")
+    if got is not None and len(got["presence"]) == n:
+        return got["features"], got["presence"]
+    say(f"features and verification of {int(ok.sum())} images")
+    feats = _features(backbone, images(), ok)
+    presence = _presence(verifier, concept, feats, scenes, ok)
+    cache.save(f"{name}-verified.npz", {"features": feats, "presence": presence})
+    return feats, presence
 
 
 def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, backbone,
@@ -268,37 +311,13 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
             for i, p in enumerate(prompts):
                 items.append({"role": "negative", "split": split, "text": p, "counter": lab,
                               "seed": _seed(seed, 2, s_i, c_i, i)})
-    got = cache.load("generated.npz")
-    images: np.ndarray | None = None
-    if got is not None and len(got["ok"]) == len(items) and cache.exists("generated-images.npz"):
-        scenes, ok = _unblob(got["scenes"]), got["ok"]
-    else:
-        say(f"generating {len(items)} images")
-        for it in items:
-            it["run"] = (lambda it=it: generator.generate(it["text"], seed=it["seed"]))
-        images, scenes, ok, _err = _generate_all(generator, items, size, progress, "generated")
-        cache.save("generated-images.npz", {"images": images})
-        cache.save("generated.npz", {"scenes": _blob(scenes), "ok": ok})
-
-    def gen_images() -> np.ndarray:
-        nonlocal images
-        if images is None:
-            got = cache.load("generated-images.npz")
-            if got is None:
-                raise DataError(f"the cached images of {concept} are damaged: delete "
-                                f"{cache.root} and rerun")
-            images = got["images"]
-        return images
+    scenes, ok, gen_images = _image_stage(
+        cache, "generated", items, lambda it: generator.generate(it["text"], seed=it["seed"]),
+        size, progress, say, "generating")
 
     # 3. features and verification of the generated images
-    got = cache.load("generated-verified.npz")
-    if got is not None and len(got["presence"]) == len(items):
-        feats, presence = got["features"], got["presence"]
-    else:
-        say(f"features and verification of {int(ok.sum())} images")
-        feats = _features(backbone, gen_images(), ok)
-        presence = _presence(verifier, concept, feats, scenes, ok)
-        cache.save("generated-verified.npz", {"features": feats, "presence": presence})
+    feats, presence = _verified_stage(cache, "generated", len(items), backbone, verifier,
+                                      concept, gen_images, scenes, ok, say)
     role = np.array([it["role"] for it in items])
     p_gen = np.nan_to_num(presence, nan=0.5)
     kept = ok & np.where(role == "positive", p_gen >= threshold, p_gen < absent_threshold)
@@ -317,39 +336,16 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
             for j, text in enumerate(instr):
                 edit_items.append({"role": "edit", "split": split, "text": text, "counter": "",
                                    "parent": r, "seed": _seed(seed, 4, r, j)})
-    got = cache.load("edits.npz")
-    e_images: np.ndarray | None = None
-    if got is not None and len(got["ok"]) == len(edit_items) and cache.exists("edits-images.npz"):
-        e_scenes, e_ok = _unblob(got["scenes"]), got["ok"]
-    else:
-        say(f"editing {len(edit_items)} images")
-        for it in edit_items:
-            src = Generated(None, _Scene.from_dict(scenes[it["parent"]]))
-            it["run"] = (lambda it=it, src=src: editor.edit(src, it["text"], seed=it["seed"]))
-        e_images, e_scenes, e_ok, _err = _generate_all(editor, edit_items, size, progress,
-                                                       "edited")
-        cache.save("edits-images.npz", {"images": e_images})
-        cache.save("edits.npz", {"scenes": _blob(e_scenes), "ok": e_ok})
+    def edit(it: dict) -> Generated:
+        src = Generated(None, _Scene.from_dict(scenes[it["parent"]]))
+        return editor.edit(src, it["text"], seed=it["seed"])
 
-    def edit_images() -> np.ndarray:
-        nonlocal e_images
-        if e_images is None:
-            got = cache.load("edits-images.npz")
-            if got is None:
-                raise DataError(f"the cached edits of {concept} are damaged: delete "
-                                f"{cache.root} and rerun")
-            e_images = got["images"]
-        return e_images
+    e_scenes, e_ok, edit_images = _image_stage(cache, "edits", edit_items, edit, size,
+                                               progress, say, "editing")
 
     # 5. features and verification of the edits
-    got = cache.load("edits-verified.npz")
-    if got is not None and len(got["presence"]) == len(edit_items):
-        e_feats, e_presence = got["features"], got["presence"]
-    else:
-        say(f"features and verification of {int(e_ok.sum())} edits")
-        e_feats = _features(backbone, edit_images(), e_ok)
-        e_presence = _presence(verifier, concept, e_feats, e_scenes, e_ok)
-        cache.save("edits-verified.npz", {"features": e_feats, "presence": e_presence})
+    e_feats, e_presence = _verified_stage(cache, "edits", len(edit_items), backbone, verifier,
+                                          concept, edit_images, e_scenes, e_ok, say)
     e_kept = e_ok & (np.nan_to_num(e_presence, nan=1.0) < absent_threshold)
 
     all_items = items + edit_items
