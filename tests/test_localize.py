@@ -127,10 +127,13 @@ def test_cli_localize_and_bad_input(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "verdict:" in text and "result.json" in text
     assert (out / "result.json").exists()
-    # unknown concept: exit 2 with the closest concepts
-    assert main(["localize", "facez", "--config", str(cfg), "--quiet"]) == 2
+    # unknown concept: exit 2, saying where the vocabulary is (misspellings like "facez"
+    # still resolve by embedding similarity)
+    assert main(["localize", "quantum chromodynamics", "--config", str(cfg), "--quiet",
+                 "--out", str(tmp_path / "q")]) == 2
     err = capsys.readouterr().err
-    assert "unknown concept" in err and "human_face" in err
+    assert "unknown concept" in err and "braincause concepts" in err
+    assert not (tmp_path / "q").exists()
     # unknown subject
     assert main(["localize", "faces", "--subject", "synth-99", "--quiet"]) == 2
     assert "unknown subject" in capsys.readouterr().err
