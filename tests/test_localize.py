@@ -12,16 +12,11 @@ import json
 import numpy as np
 import pytest
 
+from braincause.bench.null import SMALL  # the small configuration, shared
 from braincause.cli import main
 from braincause.config import LocalizeConfig
 
-SMALL = {
-    "stimuli": {"n_positive_train": 40, "n_positive_eval": 24, "n_counter": 6,
-                "n_negative_prompts": 5, "n_edit_positives_train": 12,
-                "n_edit_positives_eval": 8, "n_edits": 4},
-    "stats": {"n_baselines": 19, "n_permutations": 200, "n_bootstrap": 300},
-    "retrieval": {"top_positive": 150, "max_positive": 40},
-}
+# the same configuration as a TOML file (checked against SMALL below)
 SMALL_TOML = """
 [stimuli]
 n_positive_train = 40
@@ -43,6 +38,12 @@ CONTRACT = ("braincause_version", "query", "concept", "subject", "seed", "config
             "config_hash", "versions", "backends", "stimuli", "signals", "region",
             "activation_region", "p_values", "voxelwise", "coverage", "verdict",
             "ground_truth", "run")
+
+
+def test_small_toml_is_small(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(SMALL_TOML)
+    assert LocalizeConfig.from_toml(f) == LocalizeConfig.from_dict(SMALL)
 
 
 def _strip_run(d: dict) -> dict:
