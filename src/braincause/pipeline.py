@@ -48,6 +48,10 @@ class LocalizeResult:
     activation_region: np.ndarray = field(repr=False)
     data: dict[str, Any] = field(repr=False, default_factory=dict)
     out: Path | None = None
+    #: per-voxel maps written to ``maps.npz`` (see :func:`_maps`)
+    maps: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    #: predicted region-mean response of every stimulus: (n_items, 2) for (causal, activation)
+    item_responses: np.ndarray | None = field(repr=False, default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return self.data
@@ -382,6 +386,15 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     act_verdict = decide(p_act, level, cov_reasons, cfg.verdict, alpha=st.alpha,
                          train_causal=act_scores["train_generated"]["s_causal"])
 
+    masks = {"causal": region.mask(n_vox), "activation": act_region.mask(n_vox)}
+    item_resp = np.stack([Y[:, masks["causal"]].mean(axis=1),
+                          Y[:, masks["activation"]].mean(axis=1)], axis=1).astype(np.float64)
+    item_resp[~ds.ok] = np.nan
+    noise = {"units": "region-mean single-trial response (per-voxel z-scores, NSD-style), "
+                      "held-out measured images",
+             **{f"{k}_region": _trial_noise(subj.trials, m, subj.test_indices)
+                for k, m in masks.items()}}
+
     data: dict[str, Any] = {
         "braincause_version": __version__,
         "query": query,
@@ -432,16 +445,54 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
         "verdict": {**verdict.to_dict(), "cutoffs": {"alpha": st.alpha,
                                                       **cfg.to_dict()["verdict"]}},
         "activation_verdict": act_verdict.verdict,
+        "noise": noise,
     }
     if hasattr(subj, "ground_truth"):
         data["ground_truth"] = _ground_truth(subj, name, region, act_region)
     data["run"] = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                    "elapsed_s": round(time.time() - t0, 2)}
+    maps = _maps(subj, keep, masks, train_vs, signals,
+                 subj.ground_truth(name).voxels if hasattr(subj, "ground_truth") else None)
     result = LocalizeResult(name, subject, verdict.verdict, region.voxels, act_region.voxels,
-                            data, Path(out) if out is not None else None)
+                            data, Path(out) if out is not None else None, maps, item_resp)
     if out is not None:
         write_outputs(result, ds, Path(out))
     return result
+
+
+def _trial_noise(trials: np.ndarray, mask: np.ndarray, images: np.ndarray) -> dict[str, Any]:
+    """Trial-to-trial and image-to-image SD of the region-mean measured response."""
+    idx = np.asarray(images)
+    t = np.concatenate([trials[idx[i:i + 256]][:, :, mask].astype(np.float32).mean(axis=2)
+                        for i in range(0, len(idx), 256)])  # (n_images, n_repeats)
+    n, r = t.shape
+    within = float(t.var(axis=1, ddof=1).mean()) if r > 1 else float("nan")
+    between = float(t.mean(axis=1).var(ddof=1)) if n > 1 else float("nan")
+    return {"trial_sd": round(float(np.sqrt(within)), 6),
+            "image_sd": round(float(np.sqrt(between)), 6),
+            "n_images": int(n), "n_repeats": int(r)}
+
+
+def _maps(subj, keep, masks, vs, signals, truth) -> dict[str, np.ndarray]:
+    """Per-voxel arrays for figures and reports (``maps.npz``)."""
+    cx = subj.cortex
+    out: dict[str, np.ndarray] = {
+        "vertex": np.asarray(cx.vertex, np.int32), "hemi": np.asarray(cx.hemi, np.int8),
+        "keep": np.asarray(keep, bool), "region": masks["causal"],
+        "activation_region": masks["activation"],
+        "s_pos": vs.s_pos.astype(np.float32), "s_neg": vs.s_neg.astype(np.float32),
+        "s_edit": vs.s_edit.astype(np.float32), "s_causal": vs.s_causal.astype(np.float32)}
+    for k, v in signals.items():
+        out[f"signal_{k}"] = np.asarray(v, np.float32)
+    if truth is not None:
+        out["truth"] = np.asarray(truth, bool)
+    if hasattr(subj, "area_kinds"):
+        kinds = subj.area_kinds()
+        names = [a.name for a in subj.brain.areas]
+        out["area_names"] = np.asarray(names)
+        out["area_kinds"] = np.asarray([kinds.get(n, "") for n in names])
+        out["area_extents"] = np.stack([a.extent for a in subj.brain.areas]).astype(bool)
+    return out
 
 
 def _perm_summary(res, in_region: np.ndarray, alpha: float, fdr_bh, test: str) -> dict:
@@ -514,7 +565,13 @@ def _ground_truth(subj, name: str, region, act_region) -> dict[str, Any]:
 
 
 def write_outputs(result: LocalizeResult, ds, out: Path) -> None:
-    """``out/result.json`` and ``out/stimuli/`` (PNG files + manifest.json)."""
+    """``out/result.json``, ``out/maps.npz`` and ``out/stimuli/`` (PNG files + manifest.json).
+
+    Each manifest entry has ``response``: the encoder's predicted mean response over the
+    causal and the activation-only region (z units), null for images that failed.
+    """
+    import io
+
     from PIL import Image
 
     from braincause.utils import atomic_write_bytes
@@ -529,19 +586,28 @@ def write_outputs(result: LocalizeResult, ds, out: Path) -> None:
                  "parent": int(ds.parent[i]) if ds.parent[i] >= 0 else None,
                  "generated": bool(ds.ok[i]), "kept": bool(ds.kept[i]),
                  "p_present": None if not np.isfinite(ds.presence[i])
-                 else round(float(ds.presence[i]), 4), "file": None}
+                 else round(float(ds.presence[i]), 4), "file": None,
+                 "response": _item_response(result.item_responses, i)}
         if ds.ok[i] and ds.images is not None:
             fname = f"{ds.split[i]}-{ds.role[i]}-{i:05d}.png"
-            import io
-
             buf = io.BytesIO()
             Image.fromarray(ds.images[i]).save(buf, format="PNG", optimize=False)
             atomic_write_bytes(stim / fname, buf.getvalue())
             entry["file"] = fname
         manifest.append(entry)
     atomic_write_bytes(stim / "manifest.json", json.dumps(manifest, indent=1).encode())
+    if result.maps:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **result.maps)
+        atomic_write_bytes(out / "maps.npz", buf.getvalue())
     atomic_write_bytes(out / "result.json",
                        json.dumps(result.data, indent=2, sort_keys=False).encode())
+
+
+def _item_response(resp: np.ndarray | None, i: int) -> dict[str, float] | None:
+    if resp is None or not np.isfinite(resp[i]).all():
+        return None
+    return {"causal": round(float(resp[i, 0]), 5), "activation": round(float(resp[i, 1]), 5)}
 
 
 def _fmt_ci(block: dict | None, key: str) -> str:
