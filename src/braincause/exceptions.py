@@ -41,3 +41,7 @@ class DataError(BrainCauseError, OSError):
 
 class BackendUnavailable(BrainCauseError, ImportError):
     """A real backend whose package, weights or server is not available."""
+
+
+class BackendError(BrainCauseError, RuntimeError):
+    """A real backend that runs but keeps giving unusable answers (after its retries)."""
