@@ -213,3 +213,103 @@ def test_damaged_stage_file_is_recomputed():
     again = _build(SceneGenerator(48), ed, seed=9)
     assert ed.calls > 0 and again.text == ds.text
     assert np.array_equal(again.features, ds.features)
+
+
+# ---------------------------------------------------------------- real-backend path
+from typing import ClassVar  # noqa: E402
+
+
+class _PixelWriter:
+    """A writer whose edit instructions read the positive's prompt (as an LLM's would)."""
+
+    config: ClassVar[dict] = {"name": "pixel-writer"}
+
+    def positive_prompts(self, concept, n, *, random_state=None):
+        return [f"a red {concept} number {i}" for i in range(n)]
+
+    def counter_concepts(self, concept, n):
+        from braincause.plan.base import CounterConcept
+
+        return [CounterConcept(f"thing{i}", f"thing {i}", "context", "test") for i in range(n)]
+
+    def negative_prompts(self, concept, counter, n, *, random_state=None):
+        return [f"a blue {counter.label} {i}" for i in range(n)]
+
+    def edit_instructions(self, concept, scene, n, *, random_state=None):
+        assert isinstance(scene, str) and concept in scene  # the prompt, not a scene record
+        return [f"paint the {concept} blue ({j})" for j in range(n)]
+
+
+class _PixelGenerator:
+    config: ClassVar[dict] = {"name": "pixel-gen"}
+    image_size = 16
+
+    def generate(self, prompt, *, seed):
+        from braincause.stimuli.generate import Generated
+
+        img = np.zeros((16, 16, 3), np.uint8)
+        img[..., 0 if "red" in prompt else 2] = 200
+        img[0, 0] = seed % 251
+        return Generated(img, None, exact=False)
+
+
+class _PixelEditor:
+    config: ClassVar[dict] = {"name": "pixel-edit"}
+
+    def edit(self, source, instruction, *, seed):
+        from braincause.stimuli.generate import Generated
+
+        assert source.scene is None and source.image is not None
+        img = source.image.copy()
+        img[..., 0], img[..., 2] = 0, 200
+        return Generated(img, None, exact=False)
+
+
+class _RedVerifier:
+    """Reads the images themselves (``needs_images``): P(present) = share of red."""
+
+    needs_scenes = False
+    needs_images = True
+    concepts = ("widget",)
+    config: ClassVar[dict] = {"name": "red"}
+
+    def presence(self, concept, *, images=None, features=None, scenes=None):
+        assert images is not None and features is None
+        im = np.asarray(images, np.float64)
+        return im[..., 0].mean(axis=(1, 2)) / 255 / 0.8
+
+    def fingerprint(self):
+        return "red-1"
+
+
+class _NoBackbone:
+    feature_dim = 3
+    name = "mean-rgb"
+
+    def features(self, images):
+        return np.asarray([np.asarray(i, np.float32).mean(axis=(0, 1)) for i in images])
+
+    def fingerprint(self):
+        return "mean-rgb-1"
+
+
+def test_dataset_builds_from_image_only_backends(tmp_path, monkeypatch):
+    """Real backends give images without scene records: edit instructions are written
+    from the positive's prompt, the editor gets the generated pixels and an
+    image-reading verifier gets the images."""
+    from braincause.stimuli.dataset import DatasetSizes, build_causal_dataset
+
+    monkeypatch.setenv("BRAINCAUSE_CACHE", str(tmp_path))
+    sizes = DatasetSizes({"train": 4, "eval": 3}, 2, 2, {"train": 2, "eval": 1}, 2)
+    ds = build_causal_dataset("widget", writer=_PixelWriter(), generator=_PixelGenerator(),
+                              editor=_PixelEditor(), verifier=_RedVerifier(),
+                              backbone=_NoBackbone(), sizes=sizes, seed=3)
+    assert ds.kept[ds.role == "positive"].all()
+    assert ds.kept[ds.role == "negative"].all()
+    edits = ds.role == "edit"
+    assert edits.sum() == (2 + 1) * 2 and ds.kept[edits].all()
+    assert all(s is None for s in ds.scenes)
+    # each edit is its parent's pixels, repainted
+    for i in np.flatnonzero(edits):
+        par = ds.images[ds.parent[i]]
+        assert par[..., 0].mean() > 150 and ds.images[i][..., 2].mean() > 150

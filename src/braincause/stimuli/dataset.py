@@ -196,13 +196,19 @@ def _features(backbone, images: np.ndarray, ok: np.ndarray) -> np.ndarray:
 
 
 def _presence(verifier, concept: str, feats: np.ndarray, scenes: list[dict | None],
-              ok: np.ndarray) -> np.ndarray:
+              ok: np.ndarray, images=None) -> np.ndarray:
+    """The verifier's P(present) for the generated images (NaN where generation failed).
+
+    The verifier gets what it reads: scene records (``needs_scenes``), the images
+    themselves (``needs_images``, e.g. CLIP or a VLM) or backbone features."""
     p = np.full(len(ok), np.nan)
     idx = np.flatnonzero(ok)
     if idx.size:
         kw: dict[str, Any] = {"features": feats[idx]}
         if getattr(verifier, "needs_scenes", False):
             kw = {"scenes": [Scene.from_dict(scenes[i]) for i in idx]}  # type: ignore[arg-type]
+        elif getattr(verifier, "needs_images", False):
+            kw = {"images": images()[idx]}
         p[idx] = verifier.presence(concept, **kw)
     return p
 
@@ -245,7 +251,7 @@ def _verified_stage(cache: StageCache, name: str, n: int, backbone, verifier, co
         return got["features"], got["presence"]
     say(f"features and verification of {int(ok.sum())} images")
     feats = _features(backbone, images(), ok)
-    presence = _presence(verifier, concept, feats, scenes, ok)
+    presence = _presence(verifier, concept, feats, scenes, ok, images)
     cache.save(f"{name}-verified.npz", {"features": feats, "presence": presence})
     return feats, presence
 
@@ -330,14 +336,20 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
         rows = [i for i, it in enumerate(items)
                 if it["role"] == "positive" and it["split"] == split and kept[i]][:n_ed]
         for r in rows:
-            scene = _Scene.from_dict(scenes[r])
-            instr = writer.edit_instructions(concept, scene, sizes.n_edits,
+            # the embedded writer reads the scene record; a real one reads the prompt
+            source = _Scene.from_dict(scenes[r]) if scenes[r] is not None else items[r]["text"]
+            instr = writer.edit_instructions(concept, source, sizes.n_edits,
                                              random_state=_seed(seed, 3, s_i, r))
             for j, text in enumerate(instr):
                 edit_items.append({"role": "edit", "split": split, "text": text, "counter": "",
                                    "parent": r, "seed": _seed(seed, 4, r, j)})
+
     def edit(it: dict) -> Generated:
-        src = Generated(None, _Scene.from_dict(scenes[it["parent"]]))
+        r = it["parent"]
+        if scenes[r] is not None:  # an exact scene intervention
+            src = Generated(None, _Scene.from_dict(scenes[r]))
+        else:  # a real editor edits the pixels of the generated image
+            src = Generated(gen_images()[r], None, exact=False)
         return editor.edit(src, it["text"], seed=it["seed"])
 
     e_scenes, e_ok, edit_images = _image_stage(cache, "edits", edit_items, edit, size,

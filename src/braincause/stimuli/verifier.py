@@ -82,9 +82,10 @@ class ConceptVerifier(Protocol):
     """What the stimulus pipeline needs from a verifier.
 
     ``presence`` and ``verify`` take the evidence by keyword: ``features`` (n, D) backbone
-    features and/or ``scenes`` (n scene records). An implementation reads what it needs
-    (``needs_scenes`` tells which) and raises :class:`~braincause.exceptions.UserInputError`
-    when it is missing.
+    features, ``scenes`` (n scene records) or ``images`` (n uint8 RGB images). An
+    implementation reads what it needs (``needs_scenes`` tells which; image-reading
+    verifiers such as CLIP or a VLM also set ``needs_images = True``) and raises
+    :class:`~braincause.exceptions.UserInputError` when it is missing.
 
     Attributes
     ----------
