@@ -308,14 +308,40 @@ def cmd_localize(args: argparse.Namespace) -> int:
     prog = _Progress(args.quiet)
     try:
         res = localize(args.concept, subject=args.subject, seed=args.seed, config=cfg, out=out,
-                       use_cache=not args.no_cache, progress=prog)
+                       use_cache=not args.no_cache, progress=prog, report=not args.no_report,
+                       followup={"auto": None, "always": True, "never": False}[args.followup])
     finally:
         prog.done()
     if args.json:
         print(json.dumps(res.to_dict(), indent=2))
         return 0
     print(res.summary())
-    print(f"\nwrote {out / 'result.json'} and {out / 'stimuli'}/")
+    outs = res.to_dict().get("outputs") or {}
+    wrote = [f"{out / 'result.json'}", f"{out / 'stimuli'}/"]
+    if outs.get("followup"):
+        wrote.append(f"{out / 'followup'}/ (protocol.md)")
+    if outs.get("report"):
+        wrote.append(f"{out / 'report.html'}")
+    print("\nwrote " + ", ".join(wrote))
+    return 0
+
+
+# ---------------------------------------------------------------- design
+def cmd_design(args: argparse.Namespace) -> int:
+    from braincause.followup import FollowupConfig, design_followup
+
+    cfg = FollowupConfig(power=args.power, alpha=args.alpha)
+    prog = _Progress(args.quiet)
+    try:
+        design = design_followup(args.run_dir, config=cfg, seed=args.seed, progress=prog)
+    finally:
+        prog.done()
+    if args.json:
+        print(json.dumps(design.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print(design.format_summary())
+    print(f"\nwrote {design.path}/ (protocol.md, design.json, events.tsv per run, "
+          "conditions.csv, stimuli/)")
     return 0
 
 
@@ -325,8 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="braincause",
         description="Find the voxels of visual cortex that represent a concept itself, not "
                     "the cues that co-occur with it. Runs offline on an embedded synthetic world. "
-                    "Start with `braincause localize faces`. Not built yet: the follow-up "
-                    "experiment design, the HTML report, the benchmark and real (GPU) backends.",
+                    "Start with `braincause localize faces` (result.json, report.html and the "
+                    "follow-up experiment design). Not built yet: the benchmark command, and "
+                    "selecting the real (GPU) backends and NSD subjects in `localize`.",
     )
     p.add_argument("--version", action="version", version=f"braincause {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -421,7 +448,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "TRAIN split; test it on the EVAL split and held-out measured images "
                     "(bootstrap CIs, baseline-concept p-values, voxelwise max-T and FDR); "
                     "give a verdict (discovery / rejected / needs follow-up / inconclusive). "
-                    "Writes DIR/result.json and DIR/stimuli/. Everything is cached: the first "
+                    "Writes DIR/result.json, DIR/maps.npz, DIR/stimuli/, DIR/report.html "
+                    "(a self-contained page) and, when the verdict calls for one (discovery, "
+                    "needs follow-up), the follow-up experiment in DIR/followup/. Everything is "
+                    "cached: the first "
                     "run builds the subject, its encoder, the verifier and the baseline "
                     "concepts' stimuli (several minutes); later runs take well under a minute.",
         epilog="config file (TOML; every field optional, defaults shown):\n"
@@ -459,9 +489,36 @@ def build_parser() -> argparse.ArgumentParser:
                     help="stimulus verifier (default probe: linear probes on backbone features)")
     lo.add_argument("--no-cache", action="store_true",
                     help="recompute everything (slow), ignoring and not writing the cache")
+    lo.add_argument("--no-report", action="store_true", help="do not write report.html")
+    lo.add_argument("--followup", choices=("auto", "always", "never"), default="auto",
+                    help="design the follow-up experiment into DIR/followup/: auto = when the "
+                         "verdict is discovery or needs follow-up (default)")
     lo.add_argument("--json", action="store_true", help="print result.json on stdout")
     lo.add_argument("--quiet", action="store_true", help="no progress messages")
     lo.set_defaults(func=cmd_localize)
+
+    de = sub.add_parser(
+        "design", help="design the follow-up fMRI experiment of a localize run",
+        description="Design the follow-up fMRI experiment of a localize run and write it to "
+                    "RUN_DIR/followup/: the positives that drive the region most, their "
+                    "counterfactual edits, the hardest negatives of each counter-concept and "
+                    "the controls the measured data lacked, balanced for luminance, contrast "
+                    "and colour; trials per condition from a power analysis (predicted "
+                    "effects, measured trial noise); an event-related schedule (3 s on / 1 s "
+                    "off, no image repeated back to back, no edit next to its positive) with "
+                    "its GLM efficiency; BIDS events.tsv per run, a PsychoPy conditions.csv, "
+                    "design.json and protocol.md. See docs/followup.md.",
+        epilog="exit codes: 0 done, 2 bad input (missing or incomplete run folder, bad "
+               "option), 1 internal error.")
+    de.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of a localize run")
+    de.add_argument("--seed", type=int, help="seed of the trial orders (default: the run's)")
+    de.add_argument("--power", type=float, default=0.8,
+                    help="target power of each contrast (default 0.8)")
+    de.add_argument("--alpha", type=float,
+                    help="significance level (default: the run's stats.alpha)")
+    de.add_argument("--json", action="store_true", help="print design.json on stdout")
+    de.add_argument("--quiet", action="store_true", help="no progress messages")
+    de.set_defaults(func=cmd_design)
     return p
 
 

@@ -129,7 +129,8 @@ def _meas_arrays(Y: np.ndarray, ms) -> dict[str, np.ndarray]:
 # ------------------------------------------------------------------ the pipeline
 def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
              config: LocalizeConfig | None = None, out: str | Path | None = None,
-             use_cache: bool = True, progress: Progress | None = None) -> LocalizeResult:
+             use_cache: bool = True, progress: Progress | None = None,
+             report: bool = True, followup: bool | None = None) -> LocalizeResult:
     """Localize ``query`` in ``subject``'s visual cortex (see the module docstring).
 
     Parameters
@@ -143,7 +144,14 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     config : LocalizeConfig
         Sizes, region rule, statistics and verdict cut-offs (defaults: the paper's).
     out : path, optional
-        Folder for ``result.json`` and ``stimuli/``.
+        Folder for ``result.json``, ``maps.npz``, ``stimuli/``, ``report.html`` and
+        ``followup/``. Nothing is written without it.
+    report : bool
+        Write ``report.html`` (needs ``out``).
+    followup : bool, optional
+        Design the follow-up experiment into ``followup/`` (needs ``out``). By default
+        only when the verdict calls for one
+        (:data:`braincause.followup.FOLLOWUP_VERDICTS`: discovery, needs follow-up).
     """
     t0 = time.time()
     cfg = config or LocalizeConfig()
@@ -453,10 +461,31 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
                    "elapsed_s": round(time.time() - t0, 2)}
     maps = _maps(subj, keep, masks, train_vs, signals,
                  subj.ground_truth(name).voxels if hasattr(subj, "ground_truth") else None)
+    from braincause.followup import calls_for_followup
+
+    design = followup if followup is not None else calls_for_followup(verdict.verdict)
+    data["outputs"] = {"result": "result.json", "maps": "maps.npz", "stimuli": "stimuli/",
+                       "report": "report.html" if report else None,
+                       "followup": "followup/" if design else None} if out is not None else None
     result = LocalizeResult(name, subject, verdict.verdict, region.voxels, act_region.voxels,
                             data, Path(out) if out is not None else None, maps, item_resp)
     if out is not None:
-        write_outputs(result, ds, Path(out))
+        out = Path(out)
+        write_outputs(result, ds, out)
+        if design:
+            from braincause.followup import design_followup
+
+            say("designing the follow-up experiment")
+            design_followup(out, seed=seed, progress=say)
+        elif (out / "followup").exists():
+            import shutil
+
+            shutil.rmtree(out / "followup")  # a stale design from an earlier run
+        if report:
+            from braincause.report import write_report
+
+            say("writing the report")
+            write_report(out)
     return result
 
 

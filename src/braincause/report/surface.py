@@ -334,6 +334,22 @@ def _area_colours(names: list[str], kinds: dict[str, str]) -> dict[str, str]:
     return colours
 
 
+def _outline_colours(names: list[str], given: Mapping[str, Any] | None) -> dict[str, Any]:
+    from matplotlib.colors import is_color_like
+
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise UserInputError(f"outline_colours names areas that are not in `outline`: {unknown}")
+    for name, colour in given.items():
+        if not is_color_like(colour):
+            raise UserInputError(f"outline_colours[{name!r}] is {colour!r}, not a matplotlib "
+                                 "colour (e.g. '#1f77b4' or 'black')")
+    rest = iter(range(len(names)))
+    return {n: given[n] if n in given else OUTLINE_COLOURS[next(rest) % len(OUTLINE_COLOURS)]
+            for n in names}
+
+
 def plot_areas(cortex: Cortex, areas: dict[str, np.ndarray], *,
                kinds: dict[str, str] | None = None, title: str = "",
                out: str | Path | None = None):
@@ -417,6 +433,7 @@ def plot_surface_map(cortex: Cortex, values: np.ndarray, *, title: str = "",
                      cmap: str = "cold_hot", symmetric: bool = True,
                      threshold: float | None = None,
                      outline: dict[str, np.ndarray] | None = None,
+                     outline_colours: dict[str, str] | None = None,
                      out: str | Path | None = None):
     """Draw a continuous per-voxel map on the inflated and flat visual cortex.
 
@@ -436,6 +453,9 @@ def plot_surface_map(cortex: Cortex, values: np.ndarray, *, title: str = "",
         Voxels with ``|value| < threshold`` are left unpainted.
     outline : dict of str to (n_voxels,) bool array, optional
         Areas drawn as coloured contours over the map (e.g. the planted areas).
+    outline_colours : dict of str to colour, optional
+        Colour of some or all outlines (any matplotlib colour); the others take
+        the next colours of ``OUTLINE_COLOURS``.
     out : path, optional
         Where to save the figure as PNG (150 dpi, 2400 x 1440 px).
 
@@ -466,7 +486,7 @@ def plot_surface_map(cortex: Cortex, values: np.ndarray, *, title: str = "",
     full = cortex.to_fsaverage(v)
     cortex_full = cortex.to_fsaverage(np.ones(cortex.n_voxels), fill=0.0)
     names = list(masks)
-    colours = {n: OUTLINE_COLOURS[i % len(OUTLINE_COLOURS)] for i, n in enumerate(names)}
+    colours = _outline_colours(names, outline_colours)
     mask_full = {n: cortex.to_fsaverage(masks[n].astype(float), fill=0.0) for n in names}
 
     fig, cells, key_ax = _layout(title)
