@@ -31,44 +31,10 @@ STEPS = 2
 
 
 # ----------------------------------------------------------------------------- tiny pipelines
-def _tokenizer():
-    from tokenizers.pre_tokenizers import ByteLevel
-
-    chars = sorted(ByteLevel.alphabet())
-    vocab = {c: i for i, c in enumerate(chars)}
-    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
-    vocab["<|startoftext|>"] = len(vocab)
-    vocab["<|endoftext|>"] = len(vocab)
-    return transformers.CLIPTokenizer(vocab=vocab, merges=[], model_max_length=24)
-
-
 def _components(in_channels: int) -> dict:
-    """UNet (``in_channels`` 4 / 8 / 9: text-to-image / InstructPix2Pix / inpainting),
-    VAE, CLIP text encoder and DDIM scheduler, a few thousand weights each."""
-    tok = _tokenizer()
-    eos = tok.convert_tokens_to_ids("<|endoftext|>")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        unet = diffusers.UNet2DConditionModel(
-            block_out_channels=(8, 16), layers_per_block=1, sample_size=SIZE // 2,
-            in_channels=in_channels, out_channels=4, norm_num_groups=4,
-            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-            up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=16,
-            attention_head_dim=2)
-        vae = diffusers.AutoencoderKL(
-            block_out_channels=[8, 16], in_channels=3, out_channels=3, latent_channels=4,
-            down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
-            norm_num_groups=4, sample_size=SIZE)
-        text = transformers.CLIPTextModel(transformers.CLIPTextConfig(
-            vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-            num_attention_heads=2, max_position_embeddings=24, eos_token_id=eos,
-            pad_token_id=eos, bos_token_id=tok.convert_tokens_to_ids("<|startoftext|>")))
-    scheduler = diffusers.DDIMScheduler(beta_start=0.00085, beta_end=0.012,
-                                        beta_schedule="scaled_linear", clip_sample=False,
-                                        set_alpha_to_one=False, steps_offset=1)
-    return {"unet": unet, "vae": vae, "text_encoder": text, "tokenizer": tok,
-            "scheduler": scheduler, "safety_checker": None, "feature_extractor": None,
-            "requires_safety_checker": False}
+    from tiny_models import sd_components
+
+    return sd_components(in_channels, SIZE)
 
 
 @pytest.fixture(scope="module")

@@ -30,33 +30,10 @@ from braincause.retrieval.search import retrieve_positives  # noqa: E402
 from braincause.stimuli.clip_verifier import CLIPVerifier  # noqa: E402
 from braincause.stimuli.verifier import ConceptVerifier  # noqa: E402
 from braincause.stimuli.vlm_verifier import VLMVerifier  # noqa: E402
+from tiny_models import clip_config, clip_tokenizer  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- tiny models
-def clip_tokenizer():
-    """A CLIP BPE tokenizer over single bytes (no merges): every character is a token."""
-    from tokenizers.pre_tokenizers import ByteLevel
-
-    chars = sorted(ByteLevel.alphabet())
-    vocab = {c: i for i, c in enumerate(chars)}
-    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
-    vocab["<|startoftext|>"] = len(vocab)
-    vocab["<|endoftext|>"] = len(vocab)
-    return transformers.CLIPTokenizer(vocab=vocab, merges=[])
-
-
-def clip_config(tok) -> transformers.CLIPConfig:
-    eos = tok.convert_tokens_to_ids("<|endoftext|>")
-    return transformers.CLIPConfig(
-        text_config={"vocab_size": len(tok), "hidden_size": 16, "intermediate_size": 32,
-                     "num_hidden_layers": 1, "num_attention_heads": 2,
-                     "max_position_embeddings": 64, "eos_token_id": eos, "pad_token_id": eos,
-                     "bos_token_id": tok.convert_tokens_to_ids("<|startoftext|>")},
-        vision_config={"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 3,
-                       "num_attention_heads": 2, "image_size": 28, "patch_size": 14},
-        projection_dim=12)
-
-
 @pytest.fixture(scope="module")
 def tok():
     return clip_tokenizer()

@@ -287,6 +287,14 @@ class _Progress:
             print(file=sys.stderr)
 
 
+def _localize_subject(args: argparse.Namespace) -> str:
+    if args.subject is not None:
+        return args.subject
+    if args.nsd_root:
+        raise UserInputError("with --nsd-root, give the NSD subject: --subject 1 (1-8)")
+    return "synth-01"
+
+
 def cmd_localize(args: argparse.Namespace) -> int:
     from braincause.config import LocalizeConfig
     from braincause.pipeline import localize
@@ -300,14 +308,18 @@ def cmd_localize(args: argparse.Namespace) -> int:
         if args.alpha is not None:
             cfg = dataclasses.replace(cfg, stats=dataclasses.replace(cfg.stats,
                                                                      alpha=args.alpha))
-        if args.verifier:
-            cfg = dataclasses.replace(cfg, stimuli=dataclasses.replace(
-                cfg.stimuli, verifier=args.verifier))
+        if args.verifier:  # the flag wins over [backends.verifier] kind
+            b = cfg.backends
+            cfg = dataclasses.replace(
+                cfg, stimuli=dataclasses.replace(cfg.stimuli, verifier=args.verifier),
+                backends=dataclasses.replace(b, verifier=dataclasses.replace(b.verifier,
+                                                                             kind=None)))
         cfg.validate()
     out = Path(args.out) if args.out else Path("braincause-out") / args.concept.replace(" ", "_")
     prog = _Progress(args.quiet)
     try:
-        res = localize(args.concept, subject=args.subject, seed=args.seed, config=cfg, out=out,
+        res = localize(args.concept, subject=_localize_subject(args), seed=args.seed,
+                       config=cfg, out=out, nsd_root=args.nsd_root,
                        use_cache=not args.no_cache, progress=prog, report=not args.no_report,
                        followup={"auto": None, "always": True, "never": False}[args.followup])
     finally:
@@ -352,8 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find the voxels of visual cortex that represent a concept itself, not "
                     "the cues that co-occur with it. Runs offline on an embedded synthetic world. "
                     "Start with `braincause localize faces` (result.json, report.html and the "
-                    "follow-up experiment design). Not built yet: the benchmark command, and "
-                    "selecting the real (GPU) backends and NSD subjects in `localize`.",
+                    "follow-up experiment design). Real models and NSD: `--config real.toml "
+                    "--nsd-root DIR` (docs/backends.md). Not built yet: the benchmark command.",
     )
     p.add_argument("--version", action="version", version=f"braincause {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -473,13 +485,25 @@ def build_parser() -> argparse.ArgumentParser:
                "              require_generated = [\"causal_gen\", \"edits\"],\n"
                "              require_measured = [\"causal_meas\"], generated_ci = false,\n"
                "              measured_ci = true, train_causal_positive = true\n"
+               "  [backends.writer|generator|editor|verifier|backbone|retriever]\n"
+               "              kind = embedded|chat, scene|diffusers, scene|diffusers|inpaint,\n"
+               "              probe|oracle|clip|vlm|chat-vlm, mobilenet|clip|dinov2,\n"
+               "              captions|clip; plus each backend's options (model, base_url,\n"
+               "              preset, ...): see docs/backends.md, \"Selecting backends in a\n"
+               "              config file\"\n"
+               "  [nsd]       vertex_mask = \"visual\" | \"nsdgeneral\" | \"all\",\n"
+               "              beta_version = \"betas_fithrf_GLMdenoise_RR\", image_size = 425\n"
                "\nexit codes: 0 done, 2 bad input (unknown concept or subject, bad config, "
-               "no verified positives), 1 internal error.")
+               "no verified positives, a real backend's model or server missing), 1 internal "
+               "error.")
     lo.add_argument("concept", help='a concept name, synonym or free text ("faces", "food", '
                                     '"something to eat")')
-    lo.add_argument("--subject", default="synth-01",
+    lo.add_argument("--subject",
                     help="synthetic subject id: synth-01..04, synth-null or synth-s<SEED> "
-                         "(default synth-01)")
+                         "(default synth-01); with --nsd-root an NSD subject number (1-8)")
+    lo.add_argument("--nsd-root", metavar="DIR",
+                    help="run on NSD from this local copy (docs/nsd.md), with the real "
+                         "backends of the config's [backends] (docs/backends.md)")
     lo.add_argument("--out", help="output folder (default braincause-out/CONCEPT)")
     lo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     lo.add_argument("--config", help="TOML config file (see below)")

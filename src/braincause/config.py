@@ -18,6 +18,45 @@ sections or fields, and values of the wrong type or range, raise
 
     [verdict]
     min_measured_positives = 20
+
+Real backends and NSD
+---------------------
+``[backends]`` chooses the implementation of each role, one sub-table per role with its
+``kind`` and that backend's options (defaults: the embedded synthetic world, so a config
+without it runs as before). ``[nsd]`` says what a run on NSD reads
+(``localize(..., nsd_root=DIR)``; ignored for synthetic subjects)::
+
+    [backends]
+    device = "cuda"             # torch backends; unset: cuda when available
+    dtype = "bfloat16"          # unset: bfloat16 on CUDA, float32 on CPU
+
+    [backends.writer]           # "embedded" | "chat" (an OpenAI-compatible endpoint)
+    kind = "chat"
+    base_url = "http://127.0.0.1:8000/v1"
+    model = "google/gemma-3-27b-it"
+
+    [backends.generator]        # "scene" | "diffusers"
+    kind = "diffusers"
+    preset = "paper"            # FLUX.2-klein-4B, 512 px, guidance 9, 35 steps
+
+    [backends.editor]           # "scene" | "diffusers" | "inpaint"
+    kind = "diffusers"
+    preset = "paper"
+
+    [backends.verifier]         # "probe" | "oracle" | "clip" | "vlm" | "chat-vlm";
+    kind = "vlm"                # unset: stimuli.verifier
+    model = "Qwen/Qwen3-VL-8B-Instruct"
+
+    [backends.backbone]         # "mobilenet" | "clip" | "dinov2"
+    kind = "clip"
+
+    [backends.retriever]        # "captions" | "clip"
+    kind = "clip"
+
+    [nsd]
+    vertex_mask = "visual"      # "visual" | "nsdgeneral" | "all"
+
+``docs/backends.md`` ("Selecting backends in a config file") lists every option.
 """
 
 from __future__ import annotations
@@ -26,6 +65,7 @@ import dataclasses
 import hashlib
 import json
 import tomllib
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +172,173 @@ class VerdictConfig:
     require_measured: tuple[str, ...] = ("causal_meas",)
 
 
+WRITERS = ("embedded", "chat")
+GENERATORS = ("scene", "diffusers")
+EDITORS = ("scene", "diffusers", "inpaint")
+VERIFIERS = ("probe", "oracle", "clip", "vlm", "chat-vlm")
+BACKBONES = ("mobilenet", "clip", "dinov2")
+RETRIEVERS = ("captions", "clip")
+#: Choices that belong to the embedded synthetic world (they read, render or edit scene
+#: records, or were trained on them): not usable on NSD.
+SYNTHETIC_CHOICES = {"writer": ("embedded",), "generator": ("scene",), "editor": ("scene",),
+                     "verifier": ("probe", "oracle")}
+DEFAULT_CLIP = "openai/clip-vit-large-patch14"
+
+
+@dataclass(frozen=True)
+class WriterBackend:
+    """``[backends.writer]``: the prompt writer.
+
+    ``kind = "chat"``: an OpenAI-compatible chat endpoint; ``base_url`` and ``model`` are
+    required, the other fields are those of :class:`~braincause.utils.chat.ChatEndpoint`
+    plus the writer's ``batch_size`` (prompts asked for per request).
+    """
+
+    kind: str = "embedded"              # "embedded" | "chat"
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = 120.0
+    max_retries: int = 4
+    backoff_s: float = 1.0
+    max_concurrency: int = 4
+    temperature: float = 0.7
+    json_mode: bool = True
+    send_seed: bool = True
+    max_tokens: int | None = None
+    batch_size: int = 20
+
+
+@dataclass(frozen=True)
+class GeneratorBackend:
+    """``[backends.generator]``: text-to-image.
+
+    ``kind = "diffusers"``: unset sampling settings come from ``preset`` (a key of
+    :data:`braincause.stimuli.diffusion.GENERATION_PRESETS`, or ``"none"`` for the
+    paper's 512 px, guidance 9, 35 steps); ``model`` (hub id or folder) overrides the
+    preset's model.
+    """
+
+    kind: str = "scene"                 # "scene" | "diffusers"
+    model: str | None = None
+    preset: str = "paper"
+    pipeline_class: str | None = None   # unset: the class named in model_index.json
+    size: int | None = None             # square images, pixels
+    steps: int | None = None
+    guidance_scale: float | None = None
+    negative_prompt: str | None = None
+    batch_size: int = 4
+    generator_device: str | None = None  # device of the seeded noise; unset: the model's
+
+
+@dataclass(frozen=True)
+class EditorBackend:
+    """``[backends.editor]``: counterfactual edits.
+
+    ``kind = "diffusers"``: instruction editing, fields as ``[backends.generator]`` with
+    ``preset`` a key of :data:`braincause.stimuli.diffusion.EDIT_PRESETS` (or ``"none"``).
+    ``kind = "inpaint"``: the ``mask`` region is refilled by the inpainting pipeline
+    ``model``, or by OpenCV (``method``, ``radius``) when ``model`` is unset;
+    ``mask = "center"`` masks the central box of side ``mask_fraction`` × the image side
+    (a crude stand-in for a detector: generated positives are framed on their subject).
+    """
+
+    kind: str = "scene"                 # "scene" | "diffusers" | "inpaint"
+    model: str | None = None
+    preset: str = "paper"
+    pipeline_class: str | None = None
+    size: int | None = None
+    steps: int | None = None
+    guidance_scale: float | None = None
+    image_guidance_scale: float | None = None   # InstructPix2Pix pipelines
+    batch_size: int = 1
+    generator_device: str | None = None
+    mask: str = "center"
+    mask_fraction: float = 0.5
+    dilate: int = 0
+    method: str = "telea"               # "telea" | "ns"
+    radius: int = 5
+
+
+@dataclass(frozen=True)
+class VerifierBackend:
+    """``[backends.verifier]``: the concept verifier.
+
+    ``kind`` unset: ``stimuli.verifier`` ("probe" or "oracle", the embedded ones).
+    ``"clip"``: CLIP zero-shot, ``model`` a CLIP id or folder (default
+    openai/clip-vit-large-patch14). ``"vlm"``: a transformers VLM asked yes/no, ``model``
+    an id or folder (default Qwen/Qwen3-VL-8B-Instruct), ``batch_size`` images per
+    forward pass. ``"chat-vlm"``: a vision chat endpoint asked yes/no, ``model`` the served
+    name (required), ``base_url`` (default: the writer's), endpoint fields as
+    ``[backends.writer]``.
+    """
+
+    kind: str | None = None             # "probe" | "oracle" | "clip" | "vlm" | "chat-vlm"
+    model: str | None = None
+    question: str | None = None         # template with {label}; unset: the verifier's own
+    batch_size: int = 8
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = 120.0
+    max_retries: int = 4
+    backoff_s: float = 1.0
+    max_concurrency: int = 4
+    use_logprobs: bool = False
+    on_failure: str = "raise"           # "raise" | "nan" (an unjudged image)
+
+
+@dataclass(frozen=True)
+class BackboneBackend:
+    """``[backends.backbone]``: image features of the encoding model.
+
+    ``kind = "clip"`` / ``"dinov2"``: ``model`` defaults to openai/clip-vit-large-patch14 /
+    facebook/dinov2-base; ``layers`` (unset: the blocks at ¼, ½, ¾ and full depth plus
+    ``"embeds"``) and ``pool`` as :class:`~braincause.encoding.hf.HFVisionBackbone`.
+    """
+
+    kind: str = "mobilenet"             # "mobilenet" | "clip" | "dinov2"
+    model: str | None = None
+    layers: tuple[str, ...] = ()
+    pool: str = "cls+mean"
+    batch_size: int = 32
+
+
+@dataclass(frozen=True)
+class RetrieverBackend:
+    """``[backends.retriever]``: text → measured-image retrieval.
+
+    ``"captions"``: caption embeddings (needs the dataset's captions; for NSD the COCO
+    annotation files). ``"clip"``: CLIP image–text similarity with ``model``.
+    """
+
+    kind: str = "captions"              # "captions" | "clip"
+    model: str = DEFAULT_CLIP
+    batch_size: int = 32
+
+
+@dataclass(frozen=True)
+class BackendsConfig:
+    """Which implementation plays each role (``[backends]``; see the module docstring)."""
+
+    device: str | None = None           # torch backends; unset: cuda when available
+    dtype: str | None = None            # unset: bfloat16 on CUDA, float32 on CPU
+    writer: WriterBackend = field(default_factory=WriterBackend)
+    generator: GeneratorBackend = field(default_factory=GeneratorBackend)
+    editor: EditorBackend = field(default_factory=EditorBackend)
+    verifier: VerifierBackend = field(default_factory=VerifierBackend)
+    backbone: BackboneBackend = field(default_factory=BackboneBackend)
+    retriever: RetrieverBackend = field(default_factory=RetrieverBackend)
+
+
+@dataclass(frozen=True)
+class NSDConfig:
+    """What a run on NSD reads (``[nsd]``; see :class:`braincause.datasets.nsd.NSDSubject`)."""
+
+    vertex_mask: str = "visual"         # "visual" | "nsdgeneral" | "all"
+    beta_version: str = "betas_fithrf_GLMdenoise_RR"
+    image_size: int = 425               # side of measured images shown to a verifier
+
+
 @dataclass(frozen=True)
 class LocalizeConfig:
     """Every setting of one ``localize`` run."""
@@ -141,11 +348,17 @@ class LocalizeConfig:
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     stats: StatsConfig = field(default_factory=StatsConfig)
     verdict: VerdictConfig = field(default_factory=VerdictConfig)
+    backends: BackendsConfig = field(default_factory=BackendsConfig)
+    nsd: NSDConfig = field(default_factory=NSDConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: {k: list(v) if isinstance(v, tuple) else v
-                         for k, v in dataclasses.asdict(getattr(self, f.name)).items()}
+        return {f.name: _plain(dataclasses.asdict(getattr(self, f.name)))
                 for f in dataclasses.fields(self)}
+
+    @property
+    def verifier(self) -> str:
+        """The verifier in use: ``backends.verifier.kind``, else ``stimuli.verifier``."""
+        return self.backends.verifier.kind or self.stimuli.verifier
 
     def hash(self) -> str:
         """A short hash of every setting (recorded in result.json)."""
@@ -216,11 +429,98 @@ class LocalizeConfig:
             _check(not bad, f"verdict.{name} has unknown criteria {sorted(bad)}; known: "
                    f"{sorted(known)}")
         _check(0 <= v.min_counter_coverage <= 1, "verdict.min_counter_coverage must be in [0, 1]")
+        _validate_backends(self.backends)
+        _check(self.nsd.vertex_mask in ("visual", "nsdgeneral", "all"),
+               f"nsd.vertex_mask must be 'visual', 'nsdgeneral' or 'all', got "
+               f"{self.nsd.vertex_mask!r}")
+        _check(self.nsd.image_size >= 16, "nsd.image_size must be ≥ 16")
 
 
 def _check(ok: bool, msg: str) -> None:
     if not ok:
         raise ConfigError(msg)
+
+
+def _one_of(value: Any, choices: tuple[str, ...], name: str) -> None:
+    _check(value in choices, f"{name} must be one of {', '.join(map(repr, choices))}, got "
+           f"{value!r}")
+
+
+def _endpoint(name: str, fields: dict[str, Any]) -> None:
+    """Check a chat endpoint's fields as :class:`~braincause.utils.chat.ChatEndpoint` would."""
+    from braincause.utils.chat import ChatEndpoint
+
+    for key in ("base_url", "model"):
+        _check(bool(fields.get(key)), f"{name}.{key} is required for a chat endpoint (e.g. "
+               "base_url = \"http://127.0.0.1:8000/v1\", model = the served model's name)")
+    try:
+        ChatEndpoint(**fields)
+    except UserInputError as e:
+        raise ConfigError(f"{name}: {e}") from None
+
+
+def _validate_backends(b: BackendsConfig) -> None:
+    _one_of(b.writer.kind, WRITERS, "backends.writer.kind")
+    _one_of(b.generator.kind, GENERATORS, "backends.generator.kind")
+    _one_of(b.editor.kind, EDITORS, "backends.editor.kind")
+    if b.verifier.kind is not None:
+        _one_of(b.verifier.kind, VERIFIERS, "backends.verifier.kind")
+    _one_of(b.backbone.kind, BACKBONES, "backends.backbone.kind")
+    _one_of(b.retriever.kind, RETRIEVERS, "backends.retriever.kind")
+    if b.dtype is not None:
+        _one_of(b.dtype, ("float32", "float16", "bfloat16"), "backends.dtype")
+    w = b.writer
+    if w.kind == "chat":
+        _endpoint("backends.writer", _endpoint_fields(w))
+        _check(w.batch_size >= 1, "backends.writer.batch_size must be ≥ 1")
+    for name, g in (("generator", b.generator), ("editor", b.editor)):
+        _check(g.size is None or g.size >= 8, f"backends.{name}.size must be ≥ 8 pixels")
+        _check(g.steps is None or g.steps >= 1, f"backends.{name}.steps must be ≥ 1")
+        _check(g.batch_size >= 1, f"backends.{name}.batch_size must be ≥ 1")
+    e = b.editor
+    if e.kind == "inpaint":
+        _one_of(e.mask, ("center",), "backends.editor.mask")
+        _one_of(e.method, ("telea", "ns"), "backends.editor.method")
+        _check(0 < e.mask_fraction <= 1, "backends.editor.mask_fraction must be in (0, 1]")
+        _check(e.radius >= 1 and e.dilate >= 0,
+               "backends.editor.radius must be ≥ 1 and dilate ≥ 0")
+    v = b.verifier
+    if v.kind == "chat-vlm":
+        _endpoint("backends.verifier", {**_endpoint_fields(v),
+                                        "base_url": v.base_url or w.base_url})
+    if v.kind in ("vlm", "chat-vlm"):
+        _one_of(v.on_failure, ("raise", "nan"), "backends.verifier.on_failure")
+        _check(v.question is None or "{label}" in v.question,
+               "backends.verifier.question must contain {label}")
+        _check(v.batch_size >= 1, "backends.verifier.batch_size must be ≥ 1")
+    _one_of(b.backbone.pool, ("cls", "mean", "cls+mean"), "backends.backbone.pool")
+    _check(b.backbone.batch_size >= 1 and b.retriever.batch_size >= 1,
+           "backends.backbone.batch_size and backends.retriever.batch_size must be ≥ 1")
+
+
+def _endpoint_fields(section: Any) -> dict[str, Any]:
+    """The :class:`~braincause.utils.chat.ChatEndpoint` fields of a writer or verifier table."""
+    keys = ("base_url", "model", "api_key_env", "timeout_s", "max_retries", "backoff_s",
+            "max_concurrency", "temperature", "json_mode", "send_seed", "max_tokens")
+    return {k: getattr(section, k) for k in keys if hasattr(section, k)}
+
+
+def _plain(value: Any) -> Any:
+    """``dataclasses.asdict`` output with tuples as lists (JSON and TOML friendly)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _optional(want: Any) -> Any:
+    """``X`` for a hint ``X | None``, else None."""
+    if isinstance(want, types.UnionType) or typing.get_origin(want) is typing.Union:
+        args = [a for a in typing.get_args(want) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return None
 
 
 def _section(name: str, cls: type, value: Any) -> Any:
@@ -233,6 +533,15 @@ def _section(name: str, cls: type, value: Any) -> Any:
     kw = {}
     for k, v in value.items():
         want = hints[k]
+        inner = _optional(want)
+        if inner is not None:
+            if v is None:  # only from a dict (TOML has no null): the default "unset"
+                kw[k] = None
+                continue
+            want = inner
+        if dataclasses.is_dataclass(want):
+            kw[k] = _section(f"{name}.{k}", want, v)
+            continue
         if want is bool or want is str:
             ok = isinstance(v, want)
         elif want is int:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import platform
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,15 +88,6 @@ def baseline_concepts(target: str, n: int, exclude: set[str] = frozenset()) -> l
     return out
 
 
-def _verifier(kind: str, backbone, progress: Progress | None):
-    from braincause.stimuli.verifier import OracleVerifier, ProbeVerifier
-
-    if kind == "oracle":
-        return OracleVerifier()
-    v = ProbeVerifier(backbone)
-    return v.fit(progress=progress)
-
-
 def _sizes(cfg: LocalizeConfig, eval_only: bool = False):
     from braincause.stimuli.dataset import DatasetSizes
 
@@ -126,19 +118,77 @@ def _meas_arrays(Y: np.ndarray, ms) -> dict[str, np.ndarray]:
     return {"pos": Y[ms.positives], "neg": Y[ms.all_negatives]}
 
 
+#: What marks a finished run in an output folder (see :func:`localize`).
+COMPLETION_FILES = ("result.json", "report.html")
+
+
+def _clear_outputs(out: Path) -> None:
+    """Remove the files that say a run into ``out`` finished (an earlier run's)."""
+    for name in COMPLETION_FILES:
+        (out / name).unlink(missing_ok=True)
+
+
+def load_nsd_subject(root: str | Path, subject: Any, cfg: LocalizeConfig):
+    """The NSD subject ``subject`` (``1``, ``"1"``, ``"subj01"`` or ``"nsd-subj01"``) of the
+    NSD copy at ``root``, read as ``cfg.nsd`` says.
+
+    Raises
+    ------
+    UserInputError
+        ``subject`` is not an NSD subject number.
+    DataError
+        Files missing (see ``docs/nsd.md``).
+    """
+    from braincause.datasets.nsd import NSDSubject
+
+    text = str(subject).strip().lower()
+    for prefix in ("nsd-", "subj"):
+        text = text.removeprefix(prefix)
+    try:
+        num = int(text)
+    except ValueError:
+        raise UserInputError(f"with an NSD root, the subject must be an NSD subject number "
+                             f"(1-8, or subj01 … subj08), got {subject!r}") from None
+    n = cfg.nsd
+    return NSDSubject(root, num, vertex_mask=None if n.vertex_mask == "all" else n.vertex_mask,
+                      beta_version=n.beta_version, image_size=n.image_size)
+
+
+def _pool_images(subj):
+    """``images(indices) -> (n, S, S, 3) uint8``: measured images for a verifier that reads
+    pixels (the dataset's default size; NSD: ``nsd.image_size``)."""
+    def images(idx) -> np.ndarray:
+        return np.stack([np.asarray(subj.image(int(i)), np.uint8) for i in np.asarray(idx)])
+    return images
+
+
+def _retriever_record(cfg: LocalizeConfig, index) -> dict[str, Any]:
+    r = cfg.backends.retriever
+    rec: dict[str, Any] = {"name": r.kind}
+    emb = getattr(index, "embedder", None)
+    if emb is not None and hasattr(emb, "fingerprint"):
+        rec["fingerprint"] = emb.fingerprint()
+    if r.kind == "clip":
+        rec["model"] = getattr(emb, "source", None) or r.model
+    return rec
+
+
 # ------------------------------------------------------------------ the pipeline
 def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
              config: LocalizeConfig | None = None, out: str | Path | None = None,
              use_cache: bool = True, progress: Progress | None = None,
-             report: bool = True, followup: bool | None = None) -> LocalizeResult:
+             report: bool = True, followup: bool | None = None,
+             nsd_root: str | Path | None = None) -> LocalizeResult:
     """Localize ``query`` in ``subject``'s visual cortex (see the module docstring).
 
     Parameters
     ----------
     query : str
-        A concept name, synonym or free text ("faces", "something to eat").
+        A concept name, synonym or free text ("faces", "something to eat"). On NSD a query
+        outside the vocabulary is taken as it is (no free-text matching).
     subject : str
-        A synthetic subject id (``synth-01`` … ``synth-04``, ``synth-null``, ``synth-s<SEED>``).
+        A synthetic subject id (``synth-01`` … ``synth-04``, ``synth-null``, ``synth-s<SEED>``),
+        or with ``nsd_root`` an NSD subject (``1`` … ``8``, ``subj01``, ``nsd-subj01``).
     seed : int
         Seeds the plan, every stimulus, the bootstrap and the permutations.
     config : LocalizeConfig
@@ -152,7 +202,34 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
         Design the follow-up experiment into ``followup/`` (needs ``out``). By default
         only when the verdict calls for one
         (:data:`braincause.followup.FOLLOWUP_VERDICTS`: discovery, needs follow-up).
+    nsd_root : path, optional
+        A local NSD copy (``docs/nsd.md``): run on that NSD subject with the real backends
+        of ``config.backends`` (no synthetic-world component; see :func:`_localize`).
+
+    A run into an existing ``out`` folder first removes its ``result.json`` and
+    ``report.html``; ``result.json`` is written (atomically) after every stimulus and
+    map, and a run that fails after writing it removes it again, so a folder holds a
+    ``result.json`` only when the last run into it finished.
     """
+    state = {"cleared": False}
+    try:
+        return _localize(query, subject=subject, seed=seed, config=config, out=out,
+                         use_cache=use_cache, progress=progress, report=report,
+                         followup=followup, nsd_root=nsd_root, state=state)
+    except BaseException:
+        if out is not None and state["cleared"]:
+            _clear_outputs(Path(out))
+        raise
+
+
+def _localize(query: str, *, subject: str, seed: int, config: LocalizeConfig | None,
+              out: str | Path | None, use_cache: bool, progress: Progress | None,
+              report: bool, followup: bool | None, nsd_root: str | Path | None,
+              state: dict[str, bool]) -> LocalizeResult:
+    """The body of :func:`localize`. With ``nsd_root``: the concept is the query (or its
+    vocabulary entry), the subject an :class:`~braincause.datasets.nsd.NSDSubject`, the
+    roles the configured real backends, the baselines everyday concepts
+    (:mod:`braincause.concepts.everyday`), and there is no ground truth."""
     t0 = time.time()
     cfg = config or LocalizeConfig()
     cfg.validate()
@@ -162,35 +239,49 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     seed = int(seed)
 
     # 1. resolve
-    from braincause.concepts import resolve_with_score
+    real = nsd_root is not None
+    if real:
+        from braincause.concepts.everyday import query_concept
 
-    concept, how, score = resolve_with_score(query)
+        concept = query_concept(query)
+        how, score = concept.resolved_by, None
+    else:
+        from braincause.concepts import resolve_with_score
+
+        concept, how, score = resolve_with_score(query)
     name = concept.name
     say(f"concept: {query!r} → {name} ({how})")
 
-    # subject, encoder, verifier
-    from braincause.datasets.synthetic import load_subject
-    from braincause.encoding.fit import default_backbone, fit_encoder
+    # subject, roles, encoder
+    from braincause.backends import build_retriever, build_roles, check_real_data_backends
+    from braincause.encoding.fit import fit_encoder
 
     say(f"subject {subject}")
-    subj = load_subject(subject)
-    backbone = default_backbone()
+    if real:
+        subj = load_nsd_subject(nsd_root, subject, cfg)
+        check_real_data_backends(cfg)
+        subject = subj.subject_id
+    else:
+        from braincause.datasets.synthetic import load_subject
+
+        subj = load_subject(subject)
+    if out is not None:
+        _clear_outputs(Path(out))
+        state["cleared"] = True
+    built = build_roles(cfg, use_cache=use_cache)
+    backbone = built.backbone
     fit = fit_encoder(subj, backbone, threshold=cfg.region.r_threshold, use_cache=use_cache,
                       progress=say)
     keep = fit.keep(cfg.region.r_threshold)
     if not keep.any():
         raise UserInputError(f"no voxel of {subject} passes the encoder filter r ≥ "
                              f"{cfg.region.r_threshold}; lower region.r_threshold")
-    verifier = _verifier(cfg.stimuli.verifier, backbone, say)
+    verifier = built.verifier = built.verifier.fit(progress=say)
 
     # 2-3. plan and stimuli
-    from braincause.plan import EmbeddedPromptWriter
     from braincause.stimuli.dataset import build_causal_dataset
-    from braincause.stimuli.generate import SceneEditor, SceneGenerator
 
-    size = int(getattr(backbone, "image_size", 160))
-    roles = {"writer": EmbeddedPromptWriter(), "generator": SceneGenerator(size),
-             "editor": SceneEditor(size), "verifier": verifier, "backbone": backbone}
+    roles = built.as_kwargs()
     ds = build_causal_dataset(name, **roles, sizes=_sizes(cfg), seed=seed,
                               threshold=cfg.stimuli.verifier_threshold,
                               absent_threshold=cfg.stimuli.absent_threshold, use_cache=use_cache,
@@ -200,8 +291,9 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
             raise EmptyStimuli(
                 f"no {split} positive of {name!r} survived verification "
                 f"({len(ds.indices('positive', split, kept=False))} generated). Try "
-                "stimuli.verifier = \"oracle\", a lower stimuli.verifier_threshold, or more "
-                "positives (stimuli.n_positive_*)")
+                + ("" if real else "stimuli.verifier = \"oracle\", ")
+                + "a lower stimuli.verifier_threshold, or more positives "
+                "(stimuli.n_positive_*)")
 
     # 4. predict
     say("predicting responses")
@@ -212,13 +304,12 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
 
     # measured retrieval
     from braincause.evaluate.measured import PoolVerifier, retrieve_sets
-    from braincause.retrieval import CaptionIndex
 
     say("retrieving measured images")
-    index = CaptionIndex.for_subject(subj)
+    index = build_retriever(cfg, subj, built)
     scenes = subj.pool.scenes if getattr(verifier, "needs_scenes", False) else None
     pv = PoolVerifier(verifier, pool_feats, scenes, cfg.stimuli.verifier_threshold,
-                      cfg.retrieval.absent_threshold)
+                      cfg.retrieval.absent_threshold, images=_pool_images(subj))
     counters = ds.plan.counter_concepts if ds.plan else []
     rc = cfg.retrieval
 
@@ -303,21 +394,31 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     act_scores = scores_for(act_region, 1)
 
     # baseline concepts: the same regions, each baseline's own EVAL data
-    base_names = baseline_concepts(name, st.n_baselines, {c.name for c in counters})
+    if real:
+        from braincause.concepts.everyday import EVERYDAY, everyday_baselines
+
+        base_names = everyday_baselines(name, concept.label, st.n_baselines,
+                                        [x for c in counters for x in (c.name, c.label)])
+        base_label = EVERYDAY.__getitem__
+    else:
+        from braincause.synth.concepts import CONCEPTS
+
+        base_names = baseline_concepts(name, st.n_baselines, {c.name for c in counters})
+
+        def base_label(b: str) -> str:
+            return CONCEPTS[b].label
     say(f"baseline concepts: {len(base_names)}")
     base_sizes = _sizes(cfg, eval_only=True)
     base_scores: dict[str, dict[str, dict[str, float | None]]] = {"causal": {}, "activation": {}}
     for i, b in enumerate(base_names):
         say(f"baseline {i + 1}/{len(base_names)}: {b}")
-        from braincause.synth.concepts import CONCEPTS
-
         bds = build_causal_dataset(b, **roles, sizes=base_sizes, seed=st.baseline_seed,
                                    threshold=cfg.stimuli.verifier_threshold,
                                    absent_threshold=cfg.stimuli.absent_threshold,
                                    use_cache=use_cache, with_images=False)
         Yb = fit.encoder.predict(bds.features).astype(np.float32)
         bg = _gen_sets(bds, Yb, "eval")
-        bm = measured(b, CONCEPTS[b].label, bds.plan.counter_concepts if bds.plan else [],
+        bm = measured(b, base_label(b), bds.plan.counter_concepts if bds.plan else [],
                       "eval")
         bma = _meas_arrays(Y_meas, bm)
         for key, reg in (("causal", region), ("activation", act_region)):
@@ -411,17 +512,21 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
                     "resolution_score": None if score is None else round(float(score), 4)},
         "subject": {"id": subject, "fingerprint": subj.fingerprint(), "n_voxels": n_vox,
                     "n_voxels_kept": int(keep.sum()),
-                    "coordinates": "fsaverage5 vertices (close to MNI305)"},
+                    "coordinates": "fsaverage5 vertices (close to MNI305)"
+                    if subj.cortex is not None else "fsaverage vertices of the NSD betas"},
         "seed": seed,
         "config": cfg.to_dict(),
         "config_hash": cfg.hash(),
         "versions": _versions(),
         "backends": {"writer": roles["writer"].config, "generator": roles["generator"].config,
                      "editor": roles["editor"].config,
-                     "verifier": {"name": cfg.stimuli.verifier,
+                     "verifier": {"name": cfg.verifier,
                                   "fingerprint": verifier.fingerprint(),
                                   "accuracy": _verifier_accuracy(verifier, name)},
                      "backbone": backbone.fingerprint(),
+                     "backbone_name": getattr(backbone, "name", type(backbone).__name__),
+                     "retriever": _retriever_record(cfg, index),
+                     "roles": dict(built.kinds),
                      "encoder": {"path_key": fit.path.name if fit.path else None,
                                  "median_r": fit.summary.get("median_r"),
                                  "r_threshold": cfg.region.r_threshold}},
@@ -455,6 +560,11 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
         "activation_verdict": act_verdict.verdict,
         "noise": noise,
     }
+    if real:
+        data["subject"]["dataset"] = {"name": "NSD", "subject": subj.subject,
+                                      "sessions": list(subj.sessions),
+                                      "vertex_mask": cfg.nsd.vertex_mask,
+                                      "beta_version": cfg.nsd.beta_version}
     if hasattr(subj, "ground_truth"):
         data["ground_truth"] = _ground_truth(subj, name, region, act_region)
     data["run"] = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -495,8 +605,15 @@ def _trial_noise(trials: np.ndarray, mask: np.ndarray, images: np.ndarray) -> di
     t = np.concatenate([trials[idx[i:i + 256]][:, :, mask].astype(np.float32).mean(axis=2)
                         for i in range(0, len(idx), 256)])  # (n_images, n_repeats)
     n, r = t.shape
-    within = float(t.var(axis=1, ddof=1).mean()) if r > 1 else float("nan")
-    between = float(t.mean(axis=1).var(ddof=1)) if n > 1 else float("nan")
+    if np.isnan(t).any():  # NSD: images shown fewer times than others have NaN repeats
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            within = float(np.nanmean(np.nanvar(t, axis=1, ddof=1))) if r > 1 else float("nan")
+            between = float(np.nanvar(np.nanmean(t, axis=1), ddof=1)) if n > 1 \
+                else float("nan")
+    else:
+        within = float(t.var(axis=1, ddof=1).mean()) if r > 1 else float("nan")
+        between = float(t.mean(axis=1).var(ddof=1)) if n > 1 else float("nan")
     return {"trial_sd": round(float(np.sqrt(within)), 6),
             "image_sd": round(float(np.sqrt(between)), 6),
             "n_images": int(n), "n_repeats": int(r)}
@@ -504,7 +621,7 @@ def _trial_noise(trials: np.ndarray, mask: np.ndarray, images: np.ndarray) -> di
 
 def _maps(subj, keep, masks, vs, signals, truth) -> dict[str, np.ndarray]:
     """Per-voxel arrays for figures and reports (``maps.npz``)."""
-    cx = subj.cortex
+    cx = subj.cortex if subj.cortex is not None else subj  # NSD off fsaverage5: its own
     out: dict[str, np.ndarray] = {
         "vertex": np.asarray(cx.vertex, np.int32), "hemi": np.asarray(cx.hemi, np.int8),
         "keep": np.asarray(keep, bool), "region": masks["causal"],

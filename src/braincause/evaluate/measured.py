@@ -50,34 +50,89 @@ class MeasuredSets:
         }
 
 
+class _LazyPresence:
+    """P(present) of a pool's images, asked of the verifier only for the images that are
+    looked at (retrieval examines a few hundred candidates, not the whole pool)."""
+
+    def __init__(self, compute, n: int) -> None:
+        self.compute = compute
+        self.p = np.full(n, np.nan)
+        self.done = np.zeros(n, bool)
+
+    def __getitem__(self, idx) -> np.ndarray:
+        idx = np.asarray(idx, int)
+        todo = np.unique(idx[~self.done[idx]])
+        if todo.size:
+            self.p[todo] = np.asarray(self.compute(todo), np.float64).reshape(todo.size)
+            self.done[todo] = True
+        return self.p[idx]
+
+
+class _Decision:
+    """``mask[idx]``: a presence array (or :class:`_LazyPresence`) against a cut-off."""
+
+    def __init__(self, p, threshold: float, present: bool) -> None:
+        self.p, self.threshold, self.is_present = p, threshold, present
+
+    def __getitem__(self, idx) -> np.ndarray:
+        p = self.p[idx]
+        with np.errstate(invalid="ignore"):  # NaN (an unjudged image) passes neither test
+            return p >= self.threshold if self.is_present else p < self.threshold
+
+
 class PoolVerifier:
-    """Verifier answers for a subject's measured images, memoised per concept."""
+    """Verifier answers for a subject's measured images, memoised per concept.
+
+    A verifier that reads features (the embedded probes) or scene records judges the
+    whole pool at once. One that reads pixels (``needs_images``: CLIP, a VLM) gets the
+    images from ``images(indices) -> (n, H, W, 3) uint8`` and judges only the images
+    retrieval examines, each once per concept.
+    """
 
     def __init__(self, verifier, features: np.ndarray, scenes=None, threshold: float = 0.5,
-                 absent_threshold: float | None = None):
+                 absent_threshold: float | None = None, images=None):
         self.verifier = verifier
         self.features = features
         self.scenes = scenes
+        self.images = images
         self.threshold = threshold
         self.absent_threshold = threshold if absent_threshold is None else absent_threshold
-        self._memo: dict[str, np.ndarray] = {}
+        self.lazy = bool(getattr(verifier, "needs_images", False)) and \
+            not getattr(verifier, "needs_scenes", False)
+        if self.lazy and images is None:
+            raise ValueError("a verifier that reads images needs PoolVerifier(images=...)")
+        self._memo: dict[str, Any] = {}
 
-    def _p(self, concept: str) -> np.ndarray:
+    def _p(self, concept: str):
         if concept not in self._memo:
             if getattr(self.verifier, "needs_scenes", False):
                 p = self.verifier.presence(concept, scenes=self.scenes)
+            elif self.lazy:
+                n = len(self.features)
+                self._memo[concept] = _LazyPresence(
+                    lambda idx, c=concept: self.verifier.presence(c, images=self.images(idx)),
+                    n)
+                return self._memo[concept]
             else:
                 p = self.verifier.presence(concept, features=self.features)
             self._memo[concept] = np.asarray(p, np.float64)
         return self._memo[concept]
 
-    def present(self, concept: str) -> np.ndarray:
-        """(n_images,) bool: the verifier says ``concept`` is present (P ≥ threshold)."""
-        return self._p(concept) >= self.threshold
+    def present(self, concept: str):
+        """``mask[indices]`` → bool: the verifier says ``concept`` is present (P ≥ threshold).
 
-    def absent(self, concept: str) -> np.ndarray:
-        """(n_images,) bool: confidently absent (P < absent_threshold)."""
-        return self._p(concept) < self.absent_threshold
+        An (n_images,) bool array, or a lazily evaluated stand-in indexed the same way."""
+        p = self._p(concept)
+        if isinstance(p, np.ndarray):
+            return p >= self.threshold
+        return _Decision(p, self.threshold, True)
+
+    def absent(self, concept: str):
+        """``mask[indices]`` → bool: confidently absent (P < absent_threshold)."""
+        p = self._p(concept)
+        if isinstance(p, np.ndarray):
+            return p < self.absent_threshold
+        return _Decision(p, self.absent_threshold, False)
 
 
 def query_text(label: str) -> str:

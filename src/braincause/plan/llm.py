@@ -395,6 +395,9 @@ class ChatPromptWriter:
         Replay validated answers from ``cache_dir()/"chat"`` and store new ones.
     sleep : callable
         Waits between attempts (inject a no-op in tests).
+    config_section : str
+        Where users set the endpoint, named in error messages (``"backends.writer"`` in
+        a run config).
 
     Attributes
     ----------
@@ -408,13 +411,14 @@ class ChatPromptWriter:
 
     def __init__(self, endpoint: ChatEndpoint, *, batch_size: int = 20,
                  terms: Mapping[str, Sequence[str]] | None = None, use_cache: bool = True,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 config_section: str = "plan") -> None:
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise UserInputError(f"batch_size must be an integer ≥ 1, got {batch_size!r}")
         self.endpoint = endpoint
         self.batch_size = int(batch_size)
         self.terms = {k: tuple(_normalize(t) for t in v) for k, v in (terms or {}).items()}
-        self.client = ChatClient(endpoint, config_section="plan", use_cache=use_cache,
+        self.client = ChatClient(endpoint, config_section=config_section, use_cache=use_cache,
                                  sleep=sleep)
         self.config: dict[str, Any] = {
             "name": "chat", "version": PROMPT_VERSION, "base_url": endpoint.base_url,

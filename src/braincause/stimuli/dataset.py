@@ -178,13 +178,24 @@ def _generate_all(items: list[dict], image_size: int, progress: Progress | None,
     for i, it in enumerate(items):
         g: Generated = it["run"]()
         if g.image is not None:
-            imgs[i] = g.image
+            imgs[i] = _fit(g.image, image_size)
             ok[i] = True
         scenes.append(g.scene.to_dict() if g.scene is not None else None)
         errors.append(g.error)
         if progress and (i + 1) % 100 == 0:
             progress(f"{label} {i + 1}/{len(items)}")
     return imgs, scenes, ok, errors
+
+
+def _fit(image: np.ndarray, size: int) -> np.ndarray:
+    """``image`` as (size, size, 3): a real generator or editor may return another size
+    (an editing pipeline that keeps its own resolution, a non-square generator)."""
+    if image.shape == (size, size, 3):
+        return image
+    from PIL import Image
+
+    pil = Image.fromarray(np.asarray(image, np.uint8)).convert("RGB")
+    return np.asarray(pil.resize((size, size), Image.Resampling.BICUBIC))
 
 
 def _features(backbone, images: np.ndarray, ok: np.ndarray) -> np.ndarray:

@@ -358,6 +358,9 @@ class DiffusersGenerator:
     ----------
     config : dict
         JSON-serialisable record of the model and settings.
+    image_size : int
+        ``max(height, width)``: the side of the square images
+        :func:`~braincause.stimuli.dataset.build_causal_dataset` stores.
     """
 
     def __init__(self, pipeline: Any, *, height: int = 512, width: int = 512,
@@ -371,6 +374,8 @@ class DiffusersGenerator:
                                required=("prompt",))
         self.pipeline = pipeline
         self.height, self.width = height, width
+        #: side of the square images a causal dataset stores (the larger side)
+        self.image_size = int(max(height, width))
         self.guidance_scale = float(guidance_scale)
         self.num_inference_steps = num_inference_steps
         self.negative_prompt = negative_prompt

@@ -118,6 +118,12 @@ class ChatVLMVerifier:
     use_cache : bool
     sleep : callable
         Waits between attempts (inject a no-op in tests).
+    open_vocabulary : bool
+        Also answer for names outside ``concepts`` (asked about by the name with
+        underscores as spaces), e.g. the counter-concepts a chat writer proposes. Off: such
+        a name raises :class:`~braincause.exceptions.ConceptNotFound`.
+    config_section : str
+        Where users set the endpoint, named in error messages.
 
     Attributes
     ----------
@@ -133,7 +139,8 @@ class ChatVLMVerifier:
     def __init__(self, endpoint: ChatEndpoint, *, concepts: Sequence[str] | None = None,
                  labels: Mapping[str, str] | None = None, question: str = QUESTION_TEMPLATE,
                  max_tokens: int = 3, use_logprobs: bool = False, on_failure: str = "raise",
-                 use_cache: bool = True, sleep: Callable[[float], None] = time.sleep) -> None:
+                 use_cache: bool = True, sleep: Callable[[float], None] = time.sleep,
+                 open_vocabulary: bool = False, config_section: str = "verifier") -> None:
         from braincause.synth.concepts import CONCEPTS
 
         if "{label}" not in question:
@@ -154,7 +161,8 @@ class ChatVLMVerifier:
         self.max_tokens = int(max_tokens)
         self.use_logprobs = bool(use_logprobs)
         self.on_failure = on_failure
-        self.client = ChatClient(endpoint, config_section="verifier", use_cache=use_cache,
+        self.open_vocabulary = bool(open_vocabulary)
+        self.client = ChatClient(endpoint, config_section=config_section, use_cache=use_cache,
                                  sleep=sleep)
 
     def __repr__(self) -> str:
@@ -172,7 +180,8 @@ class ChatVLMVerifier:
                 "max_tokens": self.max_tokens, "temperature": 0.0,
                 "logprobs": self.use_logprobs, "image_format": "png",
                 "labels": {c: self.labels[c] for c in self._names
-                           if self.labels[c] != c.replace("_", " ")}}
+                           if self.labels[c] != c.replace("_", " ")},
+                **({"open_vocabulary": True} if self.open_vocabulary else {})}
 
     def fingerprint(self) -> str:
         blob = json.dumps(self.config, sort_keys=True).encode()
@@ -191,9 +200,9 @@ class ChatVLMVerifier:
     # ------------------------------------------------------------------ judging
     def _name(self, concept: Any) -> str:
         name = getattr(concept, "name", concept)
-        if not isinstance(name, str):
-            raise UserInputError(f"concept must be a concept name, got {type(concept).__name__}")
-        if name not in self.labels:
+        if not isinstance(name, str) or not name.strip():
+            raise UserInputError(f"concept must be a concept name, got {concept!r}")
+        if name not in self.labels and not self.open_vocabulary:
             import difflib
 
             raise ConceptNotFound(name, difflib.get_close_matches(name, list(self._names), n=3))
@@ -259,7 +268,8 @@ class ChatVLMVerifier:
         from braincause.encoding.backbone import as_image_list
 
         imgs = as_image_list(images)
-        question = self.question.format(label=self.labels[name])
+        label = self.labels.get(name) or name.replace("_", " ").strip()
+        question = self.question.format(label=label)
         p = self.client.map(lambda i: self._ask(imgs[i], question, i), range(len(imgs)))
         return np.asarray(p, np.float64).reshape(len(imgs))
 

@@ -56,6 +56,7 @@ __all__ = [
     "InvalidReply",
     "Reply",
     "UnusableAnswer",
+    "check_reachable",
     "parse_json_reply",
 ]
 
@@ -154,7 +155,7 @@ class ChatEndpoint:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ChatEndpoint:
-        """Build from a config table (e.g. ``[plan]`` of a TOML file); unknown keys raise."""
+        """Build from a config table (e.g. ``[backends.writer]`` of a TOML file); unknown keys raise."""
         known = {f.name for f in fields(cls)}
         extra = sorted(set(d) - known)
         if extra:
@@ -551,6 +552,39 @@ class ChatClient:
                 f"more [{sec}] max_retries.")
         return BackendError(f"the chat endpoint {ep.url} gave no usable answer "
                             f"({attempts} attempts)")
+
+
+def check_reachable(endpoint: ChatEndpoint, *, config_section: str = "plan",
+                    timeout_s: float = 10.0) -> None:
+    """Fail early, before a run starts, when nothing listens at the endpoint.
+
+    Opens (and closes) a TCP connection to the endpoint's host and port; sends nothing.
+    An endpoint reached through an HTTP proxy is not checked (the first request will
+    say). A server that listens but answers badly is found by the first request.
+
+    Raises
+    ------
+    BackendUnavailable
+        Unknown host, connection refused or no answer within ``timeout_s``; the message
+        names the URL and how to fix it.
+    """
+    url = urllib.parse.urlsplit(endpoint.base_url)
+    host = url.hostname or ""
+    port = url.port or (443 if url.scheme == "https" else 80)
+    if host not in _LOOPBACK and urllib.request.getproxies() \
+            and not urllib.request.proxy_bypass(host):
+        return
+    try:
+        with socket.create_connection((host, port), timeout=min(timeout_s,
+                                                                 endpoint.timeout_s)):
+            pass
+    except OSError as e:
+        why = "no answer" if isinstance(e, TimeoutError) else _reason(e)
+        raise BackendUnavailable(
+            f"cannot reach the chat endpoint {endpoint.url} ({why}). Start an "
+            f"OpenAI-compatible server there (e.g. `vllm serve MODEL`, `ollama serve`, "
+            f"`llama-server -m MODEL.gguf`) or set [{config_section}] base_url in the "
+            f"config to one that is running.") from None
 
 
 def _reason(reason: Any) -> str:
