@@ -313,3 +313,42 @@ def test_dataset_builds_from_image_only_backends(tmp_path, monkeypatch):
     for i in np.flatnonzero(edits):
         par = ds.images[ds.parent[i]]
         assert par[..., 0].mean() > 150 and ds.images[i][..., 2].mean() > 150
+
+
+class _BatchGenerator(_PixelGenerator):
+    """Counts batch calls; its images are the one-by-one generator's."""
+
+    def __init__(self):
+        self.calls = []
+
+    def generate_batch(self, prompts, seeds):
+        self.calls.append(len(prompts))
+        return [self.generate(p, seed=s) for p, s in zip(prompts, seeds, strict=True)]
+
+
+class _BatchEditor(_PixelEditor):
+    def __init__(self):
+        self.calls = []
+
+    def edit_batch(self, sources, instructions, seeds):
+        self.calls.append(len(sources))
+        return [self.edit(s, t, seed=k) for s, t, k in zip(sources, instructions, seeds,
+                                                         strict=True)]
+
+
+def test_batching_backends_get_chunks_and_give_the_same_dataset(tmp_path, monkeypatch):
+    from braincause.stimuli import dataset as D
+
+    monkeypatch.setattr(D, "BATCH_CHUNK", 5)
+    sizes = D.DatasetSizes({"train": 4, "eval": 3}, 2, 2, {"train": 2, "eval": 1}, 2)
+    kw = dict(writer=_PixelWriter(), verifier=_RedVerifier(), backbone=_NoBackbone(),
+              sizes=sizes, seed=3, use_cache=False)
+    one = D.build_causal_dataset("widget", generator=_PixelGenerator(), editor=_PixelEditor(),
+                                 **kw)
+    gen, ed = _BatchGenerator(), _BatchEditor()
+    many = D.build_causal_dataset("widget", generator=gen, editor=ed, **kw)
+    n_gen = int((one.role != "edit").sum())
+    assert gen.calls == [5] * (n_gen // 5) + ([n_gen % 5] if n_gen % 5 else [])
+    assert sum(ed.calls) == int((one.role == "edit").sum()) and max(ed.calls) <= 5
+    np.testing.assert_array_equal(one.images, many.images)
+    np.testing.assert_array_equal(one.kept, many.kept)

@@ -169,21 +169,36 @@ def dataset_key(concept: str, *, seed: int, sizes: DatasetSizes, parts: dict[str
 
 
 # ------------------------------------------------------------------- stages
+#: Items handed to a role's ``generate_batch`` / ``edit_batch`` per call (it splits them
+#: into its own ``batch_size``); progress is reported after each chunk.
+BATCH_CHUNK = 50
+
+
 def _generate_all(items: list[dict], image_size: int, progress: Progress | None,
-                  label: str) -> tuple[np.ndarray, list[dict | None], np.ndarray, list[str]]:
+                  label: str, make_batch=None
+                  ) -> tuple[np.ndarray, list[dict | None], np.ndarray, list[str]]:
+    """Run every item (``item["run"]()``, or ``make_batch(chunk)`` in chunks when the
+    role generates batches) and collect images, scene records, success and errors."""
     imgs = np.zeros((len(items), image_size, image_size, 3), np.uint8)
     scenes: list[dict | None] = []
     ok = np.zeros(len(items), bool)
     errors: list[str] = []
-    for i, it in enumerate(items):
-        g: Generated = it["run"]()
-        if g.image is not None:
-            imgs[i] = _fit(g.image, image_size)
-            ok[i] = True
-        scenes.append(g.scene.to_dict() if g.scene is not None else None)
-        errors.append(g.error)
-        if progress and (i + 1) % 100 == 0:
-            progress(f"{label} {i + 1}/{len(items)}")
+    step = BATCH_CHUNK if make_batch is not None else 1
+    for start in range(0, len(items), step):
+        chunk = items[start:start + step]
+        got: list[Generated] = (list(make_batch(chunk)) if make_batch is not None
+                                else [chunk[0]["run"]()])
+        if len(got) != len(chunk):
+            raise DataError(f"the {label} backend returned {len(got)} images for "
+                            f"{len(chunk)} requests")
+        for i, g in enumerate(got, start):
+            if g.image is not None:
+                imgs[i] = _fit(g.image, image_size)
+                ok[i] = True
+            scenes.append(g.scene.to_dict() if g.scene is not None else None)
+            errors.append(g.error)
+            if progress and (i + 1) % 100 == 0:
+                progress(f"{label} {i + 1}/{len(items)}")
     return imgs, scenes, ok, errors
 
 
@@ -225,7 +240,7 @@ def _presence(verifier, concept: str, feats: np.ndarray, scenes: list[dict | Non
 
 
 def _image_stage(cache: StageCache, name: str, items: list[dict], make, size: int,
-                 progress: Progress | None, say: Progress, verb: str):
+                 progress: Progress | None, say: Progress, verb: str, make_batch=None):
     """Produce (or read back) the images of ``items``; images load lazily from the cache.
 
     Returns ``(scenes, ok, images)`` with ``images()`` the (n, S, S, 3) array."""
@@ -237,7 +252,8 @@ def _image_stage(cache: StageCache, name: str, items: list[dict], make, size: in
         say(f"{verb} {len(items)} images")
         for it in items:
             it["run"] = (lambda it=it: make(it))
-        held["images"], scenes, ok, _err = _generate_all(items, size, progress, verb)
+        held["images"], scenes, ok, _err = _generate_all(items, size, progress, verb,
+                                                         make_batch)
         cache.save(f"{name}-images.npz", {"images": held["images"]})
         cache.save(f"{name}.npz", {"scenes": _blob(scenes), "ok": ok})
 
@@ -328,9 +344,14 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
             for i, p in enumerate(prompts):
                 items.append({"role": "negative", "split": split, "text": p, "counter": lab,
                               "seed": _seed(seed, 2, s_i, c_i, i)})
+    gen_batch = None
+    if hasattr(generator, "generate_batch"):  # a batching backend (diffusers)
+        def gen_batch(chunk: list[dict]) -> list[Generated]:
+            return generator.generate_batch([it["text"] for it in chunk],
+                                            [it["seed"] for it in chunk])
     scenes, ok, gen_images = _image_stage(
         cache, "generated", items, lambda it: generator.generate(it["text"], seed=it["seed"]),
-        size, progress, say, "generating")
+        size, progress, say, "generating", gen_batch)
 
     # 3. features and verification of the generated images
     feats, presence = _verified_stage(cache, "generated", len(items), backbone, verifier,
@@ -355,16 +376,22 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
                 edit_items.append({"role": "edit", "split": split, "text": text, "counter": "",
                                    "parent": r, "seed": _seed(seed, 4, r, j)})
 
-    def edit(it: dict) -> Generated:
-        r = it["parent"]
+    def source(r: int) -> Generated:
         if scenes[r] is not None:  # an exact scene intervention
-            src = Generated(None, _Scene.from_dict(scenes[r]))
-        else:  # a real editor edits the pixels of the generated image
-            src = Generated(gen_images()[r], None, exact=False)
-        return editor.edit(src, it["text"], seed=it["seed"])
+            return Generated(None, _Scene.from_dict(scenes[r]))
+        return Generated(gen_images()[r], None, exact=False)  # pixels for a real editor
 
+    def edit(it: dict) -> Generated:
+        return editor.edit(source(it["parent"]), it["text"], seed=it["seed"])
+
+    edit_batch = None
+    if hasattr(editor, "edit_batch"):  # a batching backend (diffusers, inpainting)
+        def edit_batch(chunk: list[dict]) -> list[Generated]:
+            return editor.edit_batch([source(it["parent"]) for it in chunk],
+                                     [it["text"] for it in chunk],
+                                     [it["seed"] for it in chunk])
     e_scenes, e_ok, edit_images = _image_stage(cache, "edits", edit_items, edit, size,
-                                               progress, say, "editing")
+                                               progress, say, "editing", edit_batch)
 
     # 5. features and verification of the edits
     e_feats, e_presence = _verified_stage(cache, "edits", len(edit_items), backbone, verifier,
