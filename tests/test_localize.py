@@ -146,9 +146,9 @@ def test_cli_localize_and_bad_input(tmp_path, capsys):
 
 
 def test_zero_verified_positives_is_a_clear_error(tmp_path, capsys, monkeypatch):
-    import braincause.pipeline as pl
+    import braincause.backends as bk
 
-    real = pl._verifier
+    real = bk.build_roles
 
     class Blind:
         """Says no to everything."""
@@ -156,13 +156,21 @@ def test_zero_verified_positives_is_a_clear_error(tmp_path, capsys, monkeypatch)
         def __init__(self, inner):
             self.inner = inner
 
+        def fit(self, **kw):
+            return Blind(self.inner.fit(**kw))
+
         def fingerprint(self):
             return "blind"
 
         def presence(self, concept, **kw):
             return np.zeros(len(next(iter(kw.values()))))
 
-    monkeypatch.setattr(pl, "_verifier", lambda *a: Blind(real(*a)))
+    def blind_roles(*a, **kw):
+        roles = real(*a, **kw)
+        roles.verifier = Blind(roles.verifier)
+        return roles
+
+    monkeypatch.setattr(bk, "build_roles", blind_roles)
     cfg = tmp_path / "small.toml"
     cfg.write_text(SMALL_TOML)
     assert main(["localize", "faces", "--config", str(cfg), "--quiet", "--out",
