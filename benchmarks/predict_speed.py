@@ -7,6 +7,7 @@ MobileNetV2 features) × 40,000 voxels, float32. Times ``RidgeEncoder.predict``
 ratio. Writes benchmarks/results/predict_speed.json.
 
 Run: .venv/bin/python benchmarks/predict_speed.py [--voxels 40000] [--images 2000]
+         [--quick] [--out benchmarks/results/predict_speed.json]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from braincause.bench.perf import load_average, machine_info
 from braincause.encoding.ridge import RidgeEncoder
 
 
@@ -36,7 +38,12 @@ def main() -> None:
     ap.add_argument("--images", type=int, default=2000)
     ap.add_argument("--features", type=int, default=1656)
     ap.add_argument("--voxels", type=int, default=40000)
+    ap.add_argument("--quick", action="store_true", help="200 images × 4,000 voxels")
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "predict_speed.json"))
     args = ap.parse_args()
+    if args.quick:
+        args.images, args.voxels = 200, 4000
+    load_start = load_average()
     rng = np.random.default_rng(0)
     X = rng.standard_normal((args.images, args.features), dtype=np.float32)
     W = rng.standard_normal((args.features, args.voxels), dtype=np.float32) * 0.01
@@ -57,8 +64,10 @@ def main() -> None:
         "ratio_predict_over_matmul": round(t_np / t_enc, 3),
         "numpy_matmul_s": round(t_np, 3), "predict_s": round(t_enc, 3),
         "cpu_count": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S%z"), "machine": machine_info(),
+        "load_average_start": load_start, "load_average_end": load_average(),
     }
-    out = Path(__file__).parent / "results" / "predict_speed.json"
+    out = Path(args.out)
     out.write_text(json.dumps(res, indent=2) + "\n")
     print(json.dumps(res, indent=2))
 
