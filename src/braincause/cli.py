@@ -357,6 +357,52 @@ def cmd_design(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- benchmark
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from braincause.bench import groundtruth as gt
+
+    if args.config:
+        import tomllib
+
+        from braincause.config import ConfigError
+
+        try:
+            with open(args.config, "rb") as fh:
+                config = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{args.config}: not valid TOML ({e})") from None
+    else:
+        config = gt.QUICK if args.quick else gt.BENCH
+    concepts = args.concepts or (gt.QUICK_CONCEPTS if args.quick else gt.FULL_CONCEPTS)
+    subjects = args.subjects or (("synth-01",) if args.quick else gt.SUBJECTS)
+    null_repeats = args.null_repeats if args.null_repeats is not None else \
+        (1 if args.quick else 2)
+    out = Path(args.out) if args.out else Path("braincause-out") / (
+        "benchmark-quick" if args.quick else "benchmark")
+    say = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    res = gt.run_benchmark(concepts=concepts, subjects=subjects,
+                           null_subject=None if args.no_null else gt.NULL_SUBJECT,
+                           null_repeats=null_repeats, config=config, base_seed=args.seed,
+                           workers=args.workers, work=args.work, resume=not args.no_resume,
+                           out=out, quick=args.quick, progress=say)
+    if args.json:
+        print((out / "benchmark.json").read_text())
+        return 0
+    from braincause.bench.groundtruth_report import target_status
+
+    print(f"{'method':<20} {'FPR':>7} {'TPR':>7} {'prec@100':>9} {'null FWER':>10}")
+    for m, v in res["methods"].items():
+        cells = [v["concept_fpr"], v["concept_tpr"], v["voxel_precision_top100"],
+                 v["null_fwer"]]
+        print(f"{m:<20} " + " ".join(f"{'—' if x is None else f'{x:.3f}':>{w}}"
+                                     for x, w in zip(cells, (7, 7, 9, 10), strict=True)))
+    missed = [k for k, t in target_status(res).items() if t["met"] is False]
+    print(f"\nbraincause targets missed: {', '.join(missed) if missed else 'none'}")
+    print(f"wrote {out / 'benchmark.json'}, {out / 'benchmark.md'}, {out / 'benchmark.png'} "
+          f"({res['run']['wall_s'] / 60:.1f} min)")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -364,8 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find the voxels of visual cortex that represent a concept itself, not "
                     "the cues that co-occur with it. Runs offline on an embedded synthetic world. "
                     "Start with `braincause localize faces` (result.json, report.html and the "
-                    "follow-up experiment design). Real models and NSD: `--config real.toml "
-                    "--nsd-root DIR` (docs/backends.md). Not built yet: the benchmark command.",
+                    "follow-up experiment design); `braincause benchmark` scores it against "
+                    "ground truth. Real models and NSD: `localize --config real.toml "
+                    "--nsd-root DIR` (docs/backends.md).",
     )
     p.add_argument("--version", action="version", version=f"braincause {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -543,6 +590,42 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--json", action="store_true", help="print design.json on stdout")
     de.add_argument("--quiet", action="store_true", help="no progress messages")
     de.set_defaults(func=cmd_design)
+
+    be = sub.add_parser(
+        "benchmark", help="score activation-only and causal localization against ground truth",
+        description="The ground-truth benchmark (docs/benchmark.md): for every concept × "
+                    "synthetic subject, plus repeated runs on the null subject, one localize "
+                    "run scores five methods on the same stimuli: Max Activation (MAG), "
+                    "MindSimulator (MAL), MindSimulator+VLM (MALF), BrainCause with the "
+                    "paper's rule (TRAIN S_causal > 0) and braincause's corrected verdict. "
+                    "Reports concept-level FPR/TPR, voxel precision/recall/Dice, known-area "
+                    "alignment, null-subject family-wise error and the paper's Table 1 "
+                    "columns. Writes DIR/benchmark.json, DIR/benchmark.md and "
+                    "DIR/benchmark.png. Each finished run is recorded, so an interrupted "
+                    "benchmark resumes.",
+        epilog="exit codes: 0 done, 2 bad input (unknown concept or subject, bad config), "
+               "1 internal error.")
+    be.add_argument("--quick", action="store_true",
+                    help="CI-sized: 4 concepts on synth-01 and synth-null, smallest config")
+    be.add_argument("--out", help="output folder (default braincause-out/benchmark)")
+    be.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    be.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    be.add_argument("--concepts", nargs="+", metavar="CONCEPT",
+                    help="concept names (default: the benchmark's 44)")
+    be.add_argument("--subjects", nargs="+", metavar="SUBJECT",
+                    help="subjects (default synth-01..04)")
+    be.add_argument("--null-repeats", type=int,
+                    help="runs per concept on synth-null (default 2; quick 1)")
+    be.add_argument("--no-null", action="store_true", help="skip the null subject")
+    be.add_argument("--config", help="TOML config of every localize run (default: the "
+                                     "benchmark's reduced sizes, docs/benchmark.md)")
+    be.add_argument("--work", metavar="DIR",
+                    help="folder of the per-run records (default: in the cache)")
+    be.add_argument("--no-resume", action="store_true",
+                    help="rerun every task even if its record exists")
+    be.add_argument("--json", action="store_true", help="print benchmark.json on stdout")
+    be.add_argument("--quiet", action="store_true", help="no progress messages")
+    be.set_defaults(func=cmd_benchmark)
     return p
 
 

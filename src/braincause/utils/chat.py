@@ -155,7 +155,10 @@ class ChatEndpoint:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ChatEndpoint:
-        """Build from a config table (e.g. ``[backends.writer]`` of a TOML file); unknown keys raise."""
+        """Build from a config table (e.g. ``[backends.writer]`` of a TOML file).
+
+        Unknown keys raise.
+        """
         known = {f.name for f in fields(cls)}
         extra = sorted(set(d) - known)
         if extra:

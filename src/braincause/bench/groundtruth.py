@@ -1,0 +1,875 @@
+"""The ground-truth benchmark (SYNTHETIC_WORLD.md §4): five localization methods
+against the synthetic subjects' known representations.
+
+One ``localize`` run per (subject, concept) gives every method: all of them rank the
+same voxels from the same stimuli (same encoder, same generated dataset, same
+measured and pool retrieval), so activation-only and causal methods are compared on
+the same budget.
+
+=====================  ===========================  ==================================
+method                 region (TRAIN split only)     concept-level "discovery"
+=====================  ===========================  ==================================
+``max_activation``     top-K of MAG                  region TRAIN S_pos > 0 (PAPER §2.7a)
+``mindsimulator``      top-K of MAL                  region mean MAL > 0
+``mindsimulator_vlm``  top-K of MALF                 region mean MALF > 0
+``braincause_paper``   top-K of the combined         region TRAIN S_causal > 0
+                       ranking (CEG+CSG+CSL+MALF+CSM) (PAPER §2.7b)
+``braincause``         the same region               verdict == "discovery" (corrected
+                                                     statistics, held-out data)
+=====================  ===========================  ==================================
+
+Against ground truth (:data:`braincause.synth.ground_truth.DEFINITION`) a concept is
+*represented* in a subject when its true voxel set is non-empty. A discovery of a
+represented concept is a true positive, of an unrepresented one a false positive;
+``concept_tpr`` = TP / #represented pairs and ``concept_fpr`` = FP / #unrepresented
+pairs (subject × concept, null subject excluded). A *located* true positive also has
+region precision ≥ :data:`LOCATED_PRECISION`. Voxel precision / recall / Dice are
+those of the top-K region against the true voxels, over represented pairs.
+Known-area alignment is the fraction of a method's top 100 / 200 / 500 voxels inside
+the planted areas tuned to the concept (:func:`tuned_areas`). Null family-wise error
+is the fraction of runs on ``synth-null`` (no representation anywhere) with a
+discovery.
+
+Tasks run in a process pool; each task's seed comes from (base seed, concept,
+repeat) only (:func:`task_seed`), never from worker order, and is the same for every
+subject, so a concept's stimuli are generated once and shared by all subjects (as the
+paper scores one generated dataset per concept in each subject). Each finished task is
+written to its own JSON file, so an interrupted benchmark resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from braincause.bench.null import SMALL
+from braincause.config import LocalizeConfig
+from braincause.exceptions import UserInputError
+
+__all__ = [
+    "BENCH", "FULL_CONCEPTS", "METHODS", "QUICK_CONCEPTS", "SUBJECTS", "Task", "aggregate",
+    "plan_tasks", "run_benchmark", "task_seed", "top_k", "tuned_areas", "voxel_metrics",
+]
+
+#: Methods compared: name -> (label, ranking signal, discovery rule).
+METHODS: dict[str, tuple[str, str, str]] = {
+    "max_activation": ("Max Activation (MAG)", "MAG", "activation"),
+    "mindsimulator": ("MindSimulator (MAL)", "MAL", "activation"),
+    "mindsimulator_vlm": ("MindSimulator+VLM (MALF)", "MALF", "activation"),
+    "braincause_paper": ("BrainCause, paper rule (TRAIN S_causal > 0)", "braincause",
+                         "train_causal"),
+    "braincause": ("braincause, corrected statistics (verdict)", "braincause", "verdict"),
+}
+#: Table 1 columns (PAPER.md §6.2): name -> (data block, score).
+TABLE1 = {"act_gen": ("eval_generated", "s_pos"), "act_meas": ("eval_measured", "s_pos"),
+          "causal_gen": ("eval_generated", "s_neg"), "causal_meas": ("eval_measured", "s_neg"),
+          "edits": ("eval_generated", "s_edit")}
+SUBJECTS = ("synth-01", "synth-02", "synth-03", "synth-04")
+NULL_SUBJECT = "synth-null"
+ALIGN_K = (100, 200, 500)
+#: A true positive counts as *located* when its region's precision reaches this.
+LOCATED_PRECISION = 0.5
+#: Bump when the per-task record changes (invalidates resumed task files).
+RECORD_VERSION = "gtb-1"
+
+#: The benchmark configuration: :data:`braincause.bench.null.SMALL` (every stage runs,
+#: ~10 s per warm run on one core) with the EVAL split enlarged towards the paper's
+#: (48 positives instead of 24, 16 edited positives instead of 8; the paper: 100 and 20),
+#: because the verdict's tests are run on that split. The same for every method.
+BENCH: dict[str, dict[str, Any]] = {
+    **{k: dict(v) for k, v in SMALL.items()},
+    "stimuli": {**SMALL["stimuli"], "n_positive_eval": 48, "n_edit_positives_eval": 16},
+}
+#: ``--quick``: SMALL as it is (the smallest configuration the pipeline is run with).
+QUICK: dict[str, dict[str, Any]] = {k: dict(v) for k, v in SMALL.items()}
+
+#: Concepts with a non-empty ground truth in every synthetic subject (24), chosen to
+#: cover every planted area family (faces, bodies, hands, food, tools, words, places)
+#: and the cue-driven concepts the world represents (signs, water)...
+REPRESENTED = ("human_face", "animal_face", "animals", "person", "hand", "leg", "body_parts",
+               "food", "pizza", "fruit", "cake", "sandwich", "tools", "hammer", "scissors",
+               "hands_in_action", "text", "printed_text", "handwritten_text", "signs",
+               "traffic_sign", "mountain", "road", "water")
+#: ...and concepts with no representation in any subject (20): the paper's false
+#: positives (sky, person surfing), concepts whose cues have decoy areas (plate, bowl,
+#: dishware, table, ball, sun, surfboard, beach), compositions and scenes.
+UNREPRESENTED = ("sky", "plate", "table", "ball", "bowl", "dishware", "clock", "logo", "car",
+                 "flower", "sun", "cloud", "person_surfing", "person_running",
+                 "person_jumping", "social_interaction", "kitchen", "beach", "street",
+                 "surfboard")
+FULL_CONCEPTS = REPRESENTED + UNREPRESENTED
+QUICK_CONCEPTS = ("human_face", "food", "sky", "plate")
+
+
+# ------------------------------------------------------------------ tasks and seeds
+@dataclass(frozen=True, order=True)
+class Task:
+    """One ``localize`` run: ``concept`` in ``subject`` with stimuli seed ``seed``."""
+
+    subject: str
+    concept: str
+    repeat: int
+    seed: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.subject}/{self.concept}-r{self.repeat}"
+
+
+def task_seed(base_seed: int, concept: str, repeat: int = 0) -> int:
+    """The seed of a task: a function of (base seed, concept, repeat) only.
+
+    The subject is left out on purpose: every subject sees the same stimuli of a concept.
+    """
+    h = int.from_bytes(hashlib.sha256(concept.encode()).digest()[:4], "little")
+    ss = np.random.SeedSequence([int(base_seed), h, int(repeat)])
+    return int(ss.generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def plan_tasks(concepts: Sequence[str], subjects: Sequence[str], *, null_subject: str | None,
+               null_repeats: int, base_seed: int) -> list[Task]:
+    """Every task, subject-major: consecutive tasks are different concepts, so parallel
+    workers rarely build the same concept's stimuli at the same time."""
+    tasks = [Task(s, c, 0, task_seed(base_seed, c, 0)) for s in subjects for c in concepts]
+    if null_subject is not None:
+        tasks += [Task(null_subject, c, r, task_seed(base_seed, c, r))
+                  for r in range(null_repeats) for c in concepts]
+    return tasks
+
+
+# ------------------------------------------------------------------ metric functions
+def top_k(signal: np.ndarray, keep: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest finite ``signal`` values among ``keep`` voxels, best
+    first; ties go to the lower voxel index (deterministic).
+
+    Parameters
+    ----------
+    signal : (n_voxels,) array
+    keep : (n_voxels,) bool array
+    k : int
+    """
+    signal = np.asarray(signal, np.float64)
+    ok = np.flatnonzero(np.asarray(keep, bool) & np.isfinite(signal))
+    order = np.lexsort((ok, -signal[ok]))  # last key first: by -signal, then by index
+    return ok[order[:k]]
+
+
+def voxel_metrics(region: np.ndarray, truth: np.ndarray) -> dict[str, float | None]:
+    """Precision, recall and Dice of a region (bool mask) against the true voxels.
+
+    precision = |R ∩ T| / |R|, recall = |R ∩ T| / |T| (None when T is empty),
+    Dice = 2 |R ∩ T| / (|R| + |T|) (0 when both are empty).
+    """
+    region, truth = np.asarray(region, bool), np.asarray(truth, bool)
+    if region.shape != truth.shape:
+        raise ValueError(f"region {region.shape} and truth {truth.shape} differ in shape")
+    tp, nr, nt = int((region & truth).sum()), int(region.sum()), int(truth.sum())
+    return {"precision": tp / nr if nr else 0.0, "recall": tp / nt if nt else None,
+            "dice": 2 * tp / (nr + nt) if nr + nt else 0.0}
+
+
+def tuned_areas(concept: str, areas: Sequence[Any]) -> list[str]:
+    """The planted areas tuned to ``concept``: those whose tuning includes a semantic
+    feature (:data:`braincause.synth.features.SEMANTIC`) of one of its categories
+    (faces → FFA, OFA, pSTS-face; person → EBA, FBA; hand → EBA, tool area; …). Empty
+    for concepts without a semantic feature (scenes, sky, signs…)."""
+    from braincause.synth.concepts import CONCEPTS
+    from braincause.synth.features import SEMANTIC
+
+    members = set(CONCEPTS[concept].members)
+    feats = {f for f, cats in SEMANTIC.items() if members & set(cats)}
+    return [a.name for a in areas if a.kind == "planted" and feats & set(a.tuning)]
+
+
+def alignment(ranking: np.ndarray, keep: np.ndarray, inside: np.ndarray,
+              ks: Sequence[int] = ALIGN_K) -> dict[str, float]:
+    """Fraction of the top ``k`` ranked voxels (among ``keep``) inside ``inside``."""
+    order = top_k(ranking, keep, max(ks))
+    return {str(k): float(inside[order[:k]].mean()) if len(order) else math.nan for k in ks}
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact two-sided binomial confidence interval of k / n."""
+    from scipy.stats import beta
+
+    if n == 0:
+        return (math.nan, math.nan)
+    a = (1 - level) / 2
+    lo = 0.0 if k == 0 else float(beta.ppf(a, k, n - k + 1))
+    hi = 1.0 if k == n else float(beta.ppf(1 - a, k + 1, n - k))
+    return lo, hi
+
+
+# ------------------------------------------------------------------ one task
+_CTX: dict[str, Any] = {}
+
+
+def _context(subject: str, cfg: LocalizeConfig) -> dict[str, Any]:
+    """What re-scoring regions needs, built once per worker and subject (all cached on
+    disk by the localize run before it)."""
+    key = f"{subject}:{cfg.hash()}"
+    if _CTX.get("key") == key:
+        return _CTX
+    from braincause.backends import build_retriever, build_roles
+    from braincause.datasets.synthetic import load_subject
+    from braincause.encoding.fit import fit_encoder
+    from braincause.evaluate.measured import PoolVerifier
+    from braincause.pipeline import _pool_images
+
+    _CTX.clear()
+    subj = load_subject(subject)
+    built = build_roles(cfg, use_cache=True)
+    fit = fit_encoder(subj, built.backbone, threshold=cfg.region.r_threshold, use_cache=True)
+    built.verifier = built.verifier.fit()
+    scenes = subj.pool.scenes if getattr(built.verifier, "needs_scenes", False) else None
+    pv = PoolVerifier(built.verifier, fit.pool_features(), scenes,
+                      cfg.stimuli.verifier_threshold, cfg.retrieval.absent_threshold,
+                      images=_pool_images(subj))
+    _CTX.update(key=key, subj=subj, built=built, fit=fit, pv=pv,
+                index=build_retriever(cfg, subj, built))
+    return _CTX
+
+
+def region_scores(subject: str, concept: str, seed: int, cfg: LocalizeConfig,
+                  regions: dict[str, np.ndarray], dataset_key: str | None = None
+                  ) -> dict[str, dict[str, dict[str, float | None]]]:
+    """Point scores (S_pos, S_neg, S_edit, S_causal) of each region on the TRAIN and EVAL
+    generated splits and the held-out measured images, as ``localize`` scores its two
+    regions (PAPER.md §2.4, region-level), for regions ``localize`` does not score.
+
+    Rebuilds the run's dataset and measured sets from the cache; ``dataset_key`` (the
+    run's) is checked so the scores are of the same stimuli.
+    """
+    from braincause.evaluate.measured import retrieve_sets
+    from braincause.evaluate.regionstats import region_point_scores
+    from braincause.pipeline import _sizes
+    from braincause.stimuli.dataset import build_causal_dataset
+    from braincause.synth.concepts import CONCEPTS
+
+    ctx = _context(subject, cfg)
+    subj, built, fit = ctx["subj"], ctx["built"], ctx["fit"]
+    ds = build_causal_dataset(concept, **built.as_kwargs(), sizes=_sizes(cfg), seed=seed,
+                              threshold=cfg.stimuli.verifier_threshold,
+                              absent_threshold=cfg.stimuli.absent_threshold, use_cache=True,
+                              with_images=False)
+    if dataset_key is not None and ds.key != dataset_key:
+        raise RuntimeError(f"re-scoring {concept!r} rebuilt dataset {ds.key}, the run used "
+                           f"{dataset_key}: the benchmark and localize disagree on sizes")
+    Y = fit.encoder.predict(ds.features).astype(np.float32)
+    rc = cfg.retrieval
+    counters = ds.plan.counter_concepts if ds.plan else []
+    m_eval = retrieve_sets(ctx["index"], ctx["pv"], concept, CONCEPTS[concept].label, counters,
+                           candidates=subj.test_indices, split="eval",
+                           top_positive=rc.top_positive, max_positive=rc.max_positive,
+                           top_negative=rc.top_negative, max_negative=rc.max_negative)
+    data = {}
+    for split in ("train", "eval"):
+        s = ds.scoring_sets(split)
+        data[f"{split}_generated"] = (Y[s["pos"]], Y[s["neg"]], Y[s["edit"]], s["edit_of"])
+    meas = (subj.responses[m_eval.positives], subj.responses[m_eval.all_negatives])
+    k_hard = cfg.region.k_hard
+
+    def avg(a, mask):
+        return None if a is None or len(a) == 0 else np.asarray(a)[:, mask].mean(axis=1)
+
+    out: dict[str, dict[str, dict[str, float | None]]] = {}
+    for name, mask in regions.items():
+        r: dict[str, dict[str, float | None]] = {}
+        if not mask.any():  # a signal without data (e.g. no pool positive): no region
+            out[name] = r
+            continue
+        for block, (p, n, e, eo) in data.items():
+            a_pos = avg(p, mask)
+            r[block] = (region_point_scores(a_pos, avg(n, mask), avg(e, mask), eo,
+                                            k_hard=k_hard) if a_pos is not None else {})
+        a_pos = avg(meas[0], mask)
+        r["eval_measured"] = ({k: v for k, v in region_point_scores(
+            a_pos, avg(meas[1], mask), None, None, k_hard=k_hard).items()
+            if k in ("s_pos", "s_neg")} if a_pos is not None else {})
+        out[name] = r
+    return out
+
+
+def _fin(x: Any) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return round(x, 6) if math.isfinite(x) else None
+
+
+def evaluate_run(result: Any, *, task: Task, cfg: LocalizeConfig, subject_areas: Sequence[Any],
+                 rescore: bool = True) -> dict[str, Any]:
+    """The per-method record of one ``localize`` result (see the module docstring)."""
+    d, maps = result.data, result.maps
+    keep, truth = maps["keep"].astype(bool), maps["truth"].astype(bool)
+    n_vox, k = len(keep), cfg.region.k
+    tuned = tuned_areas(task.concept, subject_areas)
+    inside = np.zeros(n_vox, bool)
+    for a in subject_areas:
+        if a.name in tuned:
+            inside |= a.extent
+    regions: dict[str, np.ndarray] = {}
+    for m, (_label, sig, _rule) in METHODS.items():
+        if m in ("braincause", "braincause_paper"):
+            vox = np.asarray(d["region"]["voxels"], int)  # the region the verdict is about
+        elif m == "max_activation":
+            vox = np.asarray(d["activation_region"]["voxels"], int)
+        else:
+            vox = top_k(maps[f"signal_{sig}"], keep, k)
+        mask = np.zeros(n_vox, bool)
+        mask[vox] = True
+        regions[m] = mask
+    scored = {"braincause": d["region"]["scores"], "max_activation":
+              d["activation_region"]["scores"]}
+    check = None
+    if rescore:
+        extra = region_scores(task.subject, d["concept"]["name"], task.seed, cfg,
+                              {m: regions[m] for m in ("mindsimulator", "mindsimulator_vlm",
+                                                       "braincause")},
+                              d["stimuli"]["dataset_key"])
+        mine = extra.pop("braincause")
+        ref = scored["braincause"]
+        diffs = [abs(mine[b][s] - (ref[b][s] if b == "train_generated" else ref[b][s]["value"]))
+                 for b in ("train_generated", "eval_generated", "eval_measured")
+                 if ref.get(b) for s in ("s_pos", "s_neg")
+                 if mine[b].get(s) is not None and ref[b].get(s) is not None]
+        check = max(diffs) if diffs else None
+        scored.update(extra)
+
+    def value(block: Any, s: str) -> float | None:
+        if not block:
+            return None
+        v = block.get(s)
+        return v["value"] if isinstance(v, dict) else v
+
+    represented = bool(truth.any())
+    verdict = d["verdict"]["verdict"]
+    p_all = all(v["p"] is not None and v["p"] <= cfg.stats.alpha
+                for v in d["p_values"]["causal"].values())
+    methods: dict[str, Any] = {}
+    for m, (_label, sig, rule) in METHODS.items():
+        mask = regions[m]
+        sc = scored.get("braincause" if m == "braincause_paper" else m, {})
+        table = {c: _fin(value(sc.get(b), s)) for c, (b, s) in TABLE1.items()}
+        train = sc.get("train_generated") or {}
+        own = float(np.nanmean(maps[f"signal_{sig}"][mask])) if mask.any() else math.nan
+        if rule == "activation":
+            train_score = own
+            discovered = bool(train_score > 0)
+        elif rule == "train_causal":
+            train_score = value(train, "s_causal")
+            discovered = train_score is not None and train_score > 0
+        else:
+            train_score = value(train, "s_causal")
+            discovered = verdict == "discovery"
+        eval_causal = value(sc.get("eval_generated"), "s_causal")
+        vm = voxel_metrics(mask, truth)
+        methods[m] = {
+            "discovered": bool(discovered),
+            "ranking_score": _fin(own),
+            "train_score": _fin(train_score),
+            "train": {s: _fin(value(train, s)) for s in ("s_pos", "s_neg", "s_edit",
+                                                          "s_causal")},
+            "eval_causal": _fin(eval_causal),
+            "paper_outcome": ("withheld" if not discovered else
+                              "TP" if eval_causal is not None and eval_causal > 0 else "FP"),
+            "table1": table,
+            **{key: _fin(v) for key, v in vm.items()},
+            "alignment": ({kk: _fin(v) for kk, v in
+                           alignment(maps[f"signal_{sig}"], keep, inside).items()}
+                          if tuned else None),
+        }
+    cp = keep & (maps["s_causal"] > 0)
+    vw = d.get("voxelwise", {})
+    return {
+        "record_version": RECORD_VERSION, "subject": task.subject, "concept": task.concept,
+        "repeat": task.repeat, "seed": task.seed, "null": len(subject_areas) == 0,
+        "represented": represented, "n_true_voxels": int(truth.sum()),
+        "n_voxels_kept": int(keep.sum()), "tuned_areas": tuned,
+        "verdict": verdict, "activation_verdict": d.get("activation_verdict"),
+        "coverage_level": d["coverage"]["level"],
+        "p_values": {c: v["p"] for c, v in d["p_values"]["causal"].items()},
+        "paper_p_all_criteria": bool(p_all),
+        "voxelwise_fwer": {t: int(v["n_significant_fwer"]) for t, v in vw.items()
+                           if isinstance(v, dict) and "n_significant_fwer" in v},
+        "voxelwise_fdr": {t: int(v["n_significant_fdr"]) for t, v in vw.items()
+                          if isinstance(v, dict) and "n_significant_fdr" in v},
+        "causal_positive_region": {"size": int(cp.sum()),
+                                   **{kk: _fin(v) for kk, v in voxel_metrics(cp, truth).items()}},
+        "rescoring_max_abs_diff": _fin(check),
+        "methods": methods,
+        "regions": {m: np.flatnonzero(r).tolist() for m, r in regions.items()},
+        "rankings": {sig: top_k(maps[f"signal_{sig}"], keep, max(ALIGN_K)).tolist()
+                     for sig in sorted({v[1] for v in METHODS.values()})},
+    }
+
+
+def _record_key(task: Task, cfg: LocalizeConfig) -> str:
+    blob = json.dumps([RECORD_VERSION, cfg.hash(), task.subject, task.concept, task.seed])
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _task_path(work: Path, task: Task) -> Path:
+    return work / "tasks" / task.subject / f"{task.concept}-r{task.repeat}.json"
+
+
+def _limit_threads() -> Any:
+    """One thread per worker: with several processes on few cores, torch's and BLAS's
+    thread pools fight (a MiniLM query embedding takes 0.24 s with 2 threads on a busy
+    2-core machine, 0.012 s with 1)."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    return old, threadpool_limits(1)
+
+
+class _CortexOnly:
+    """A subject seen without its (empty) list of areas."""
+
+    def __init__(self, subj: Any) -> None:
+        self.cortex = subj.cortex
+
+
+def _maps_without_areas():
+    """Work around ``pipeline._maps`` failing on a subject with no areas (``np.stack`` of
+    an empty list on ``synth-null``): such a subject's maps are made without the area
+    fields. A no-op for subjects with areas. TODO: drop once ``_maps`` handles it."""
+    import contextlib
+
+    from braincause import pipeline
+
+    original = pipeline._maps
+
+    def _maps(subj, *args, **kwargs):
+        brain = getattr(subj, "brain", None)
+        if brain is not None and len(brain.areas) == 0:
+            return original(_CortexOnly(subj), *args, **kwargs)
+        return original(subj, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def patched():
+        pipeline._maps = _maps
+        try:
+            yield
+        finally:
+            pipeline._maps = original
+    return patched()
+
+
+def run_task(task: Task, config: dict[str, Any], work: str) -> dict[str, Any]:
+    """Run one task (or read its finished record) and return the record."""
+    from braincause.pipeline import localize
+    from braincause.utils import atomic_write_bytes
+
+    cfg = LocalizeConfig.from_dict(config)
+    path = _task_path(Path(work), task)
+    key = _record_key(task, cfg)
+    if path.is_file():
+        try:
+            rec = json.loads(path.read_text())
+            if rec.get("key") == key:
+                rec["resumed"] = True
+                return rec
+        except (OSError, ValueError):
+            pass  # unreadable: run again
+    import torch
+
+    old, limits = _limit_threads()
+    try:
+        t0 = time.time()
+        with _maps_without_areas():
+            res = localize(task.concept, subject=task.subject, seed=task.seed, config=cfg,
+                           out=None, report=False, followup=False, use_cache=True)
+        t1 = time.time()
+        areas = _context(task.subject, cfg)["subj"].brain.areas
+        rec = evaluate_run(res, task=task, cfg=cfg, subject_areas=areas)
+        rec.update(key=key, localize_s=round(t1 - t0, 2),
+                   elapsed_s=round(time.time() - t0, 2))
+    finally:
+        torch.set_num_threads(old)
+        limits.restore_original_limits()
+    atomic_write_bytes(path, json.dumps(rec).encode())
+    rec["resumed"] = False
+    return rec
+
+
+def _worker_init() -> None:  # pragma: no cover - runs in worker processes
+    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[v] = "1"
+
+
+# ------------------------------------------------------------------ aggregation
+def _rate(k: int, n: int) -> dict[str, Any]:
+    lo, hi = clopper_pearson(k, n)
+    return {"value": _fin(k / n) if n else None, "k": int(k), "n": int(n),
+            "ci95": [_fin(lo), _fin(hi)]}
+
+
+def _mean(xs: Sequence[float | None]) -> float | None:
+    v = [x for x in xs if x is not None and math.isfinite(x)]
+    return _fin(float(np.mean(v))) if v else None
+
+
+def _median(xs: Sequence[float | None]) -> float | None:
+    v = [x for x in xs if x is not None and math.isfinite(x)]
+    return _fin(float(np.median(v))) if v else None
+
+
+def _method_summary(m: str, pairs: list[dict], nulls: list[dict], n_top: int,
+                    k: int = 100) -> dict[str, Any]:
+    rec = [r["methods"][m] for r in pairs]
+    rep = [r["methods"][m] for r in pairs if r["represented"]]
+    neg = [r["methods"][m] for r in pairs if not r["represented"]]
+    tp = sum(x["discovered"] for x in rep)
+    located = sum(x["discovered"] and (x["precision"] or 0) >= LOCATED_PRECISION for x in rep)
+    fp = sum(x["discovered"] for x in neg)
+    n_all = len(rec)
+    out: dict[str, Any] = {
+        "label": METHODS[m][0], "ranking": METHODS[m][1], "rule": METHODS[m][2],
+        "concept_fpr": _fin(fp / len(neg)) if neg else None,
+        "concept_tpr": _fin(tp / len(rep)) if rep else None,
+        "concept_tpr_located": _fin(located / len(rep)) if rep else None,
+        "voxel_precision_top100": _mean([x["precision"] for x in rep]),
+        "voxel_precision_top100_large": _mean([r["methods"][m]["precision"] for r in pairs
+                                               if r["n_true_voxels"] >= k]),
+        "voxel_recall_top100": _mean([x["recall"] for x in rep]),
+        "voxel_dice_top100": _mean([x["dice"] for x in rep]),
+        "null_fwer": (_fin(sum(x["methods"][m]["discovered"] for x in nulls) / len(nulls))
+                      if nulls else None),
+        "concept_level": {
+            "pairs": n_all, "represented": len(rep), "not_represented": len(neg),
+            "discoveries": sum(x["discovered"] for x in rec), "true_positives": tp,
+            "true_positives_located": located, "false_positives": fp,
+            "withheld": sum(not x["discovered"] for x in rec),
+            "fpr": _rate(fp, len(neg)), "tpr": _rate(tp, len(rep)),
+            "tpr_located": _rate(located, len(rep)),
+            "false_discovery_fraction": _fin(fp / max(1, fp + tp)) if fp + tp else None,
+        },
+        "paper_bookkeeping": {
+            "definition": "PAPER.md §2.7: discovered and EVAL-split S_causal > 0 = 'TP', "
+                          "discovered and ≤ 0 = 'FP', else withheld; fractions of all "
+                          "subject × concept pairs (not against ground truth)",
+            **{k: _fin(sum(x["paper_outcome"] == o for x in rec) / n_all) if n_all else None
+               for k, o in (("tp", "TP"), ("fp", "FP"), ("withheld", "withheld"))}},
+        "voxel_level": {
+            stat: {"mean": _mean([x[stat] for x in rep]), "median": _median([x[stat]
+                                                                            for x in rep])}
+            for stat in ("precision", "recall", "dice")},
+        "alignment": {k: _mean([x["alignment"][k] for x in rep if x["alignment"]])
+                      for k in map(str, ALIGN_K)},
+        "null": {"runs": len(nulls), "fwer": _rate(sum(x["methods"][m]["discovered"]
+                                                       for x in nulls), len(nulls))},
+    }
+    by_subj: dict[str, list[dict]] = {}
+    for r in pairs:
+        by_subj.setdefault(r["subject"], []).append(r)
+    tops = []
+    for _s, rs in sorted(by_subj.items()):
+        ranked = sorted(rs, key=lambda r: (-(r["methods"][m]["train_score"]
+                                             if r["methods"][m]["train_score"] is not None
+                                             else -math.inf), r["concept"]))
+        tops += ranked[:n_top]
+    out["table1"] = {
+        "top": {c: _mean([r["methods"][m]["table1"][c] for r in tops]) for c in TABLE1},
+        "all": {c: _mean([r["methods"][m]["table1"][c] for r in pairs]) for c in TABLE1},
+        "n_top_per_subject": n_top,
+    }
+    return out
+
+
+def missed_reasons(records: Sequence[dict[str, Any]], *, alpha: float = 0.05,
+                   required: Sequence[str] = ("causal_gen", "edits", "causal_meas")
+                   ) -> dict[str, int]:
+    """Why ``braincause`` withheld the represented pairs it did not discover: how many
+    fail each requirement of the verdict (a pair can fail several). ``measured CI only``:
+    every listed requirement passed, so the held-out measured CI (or another cut-off)
+    decided."""
+    out = {"pairs": 0, "coverage not high": 0, "TRAIN S_causal ≤ 0": 0,
+           **{f"{c} p > α": 0 for c in required}, "measured CI only": 0}
+    for r in records:
+        if r["null"] or r["repeat"] or not r["represented"] or \
+                r["methods"]["braincause"]["discovered"]:
+            continue
+        out["pairs"] += 1
+        fails = []
+        if r.get("coverage_level") != "high":
+            fails.append("coverage not high")
+        sc = r["methods"]["braincause"]["train_score"]
+        if sc is None or sc <= 0:
+            fails.append("TRAIN S_causal ≤ 0")
+        for c in required:
+            p = r["p_values"].get(c)
+            if p is None or p > alpha:
+                fails.append(f"{c} p > α")
+        for f in fails or ["measured CI only"]:
+            out[f] += 1
+    return out
+
+
+def aggregate(records: Sequence[dict[str, Any]], *, n_top: int | None = None,
+              k: int = 100, alpha: float = 0.05,
+              required: Sequence[str] = ("causal_gen", "edits", "causal_meas")
+              ) -> dict[str, Any]:
+    """Summary of task records: ``methods``, ``per_subject``, ``per_concept``, ``alignment``
+    by area family, and the null subject's family-wise error.
+
+    ``n_top``: concepts per subject in Table 1's "top" rows (default: the paper's 50 of
+    260, scaled to the number of concepts). ``alpha``, ``required``: the verdict's level
+    and required criteria (for :func:`missed_reasons`)."""
+    recs = sorted(records, key=lambda r: (r["subject"], r["concept"], r["repeat"]))
+    pairs = [r for r in recs if not r["null"] and r["repeat"] == 0]
+    nulls = [r for r in recs if r["null"]]
+    concepts = sorted({r["concept"] for r in pairs} | {r["concept"] for r in nulls})
+    if n_top is None:
+        n_top = max(1, round(len({r["concept"] for r in pairs}) * 50 / 260))
+    methods = {m: _method_summary(m, pairs, nulls, n_top, k) for m in METHODS}
+    per_subject = {}
+    for s in sorted({r["subject"] for r in pairs}):
+        rs = [r for r in pairs if r["subject"] == s]
+        per_subject[s] = {m: {k: v for k, v in _method_summary(m, rs, [], n_top).items()
+                              if k in ("concept_fpr", "concept_tpr", "concept_tpr_located",
+                                       "voxel_precision_top100", "voxel_dice_top100")}
+                          for m in METHODS}
+    per_concept = {}
+    for c in concepts:
+        rs = [r for r in pairs if r["concept"] == c]
+        ns = [r for r in nulls if r["concept"] == c]
+        per_concept[c] = {
+            "n_true_voxels": {r["subject"]: r["n_true_voxels"] for r in rs},
+            "tuned_areas": sorted({a for r in rs for a in r["tuned_areas"]}),
+            "verdicts": {r["subject"]: r["verdict"] for r in rs},
+            "null_verdicts": [r["verdict"] for r in ns],
+            "methods": {m: {r["subject"]: {k: r["methods"][m][k] for k in
+                                           ("discovered", "precision", "recall", "dice",
+                                            "train_score", "eval_causal")}
+                            for r in rs} for m in METHODS},
+        }
+    families: dict[str, list[dict]] = {}
+    for r in pairs:
+        if r["tuned_areas"] and r["represented"]:
+            families.setdefault("+".join(sorted(r["tuned_areas"])), []).append(r)
+    align = {fam: {"concepts": sorted({r["concept"] for r in rs}), "pairs": len(rs),
+                   **{m: {k: _mean([r["methods"][m]["alignment"][k] for r in rs])
+                          for k in map(str, ALIGN_K)} for m in METHODS}}
+             for fam, rs in sorted(families.items())}
+    vw: dict[str, Any] = {}
+    tests = sorted({t for r in nulls for t in r["voxelwise_fwer"]})
+    for t in tests:
+        rs = [r for r in nulls if t in r["voxelwise_fwer"]]
+        vw[t] = _rate(sum(r["voxelwise_fwer"][t] > 0 for r in rs), len(rs))
+    if nulls:
+        vw["any"] = _rate(sum(any(v > 0 for v in r["voxelwise_fwer"].values()) for r in nulls),
+                          len(nulls))
+    cp = [r["causal_positive_region"] for r in pairs if r["represented"]]
+    paper_p = pairs
+    return {
+        "methods": methods,
+        "per_subject": per_subject,
+        "per_concept": per_concept,
+        "alignment_by_areas": align,
+        "null_calibration": {
+            "runs": len(nulls), "verdicts": _count([r["verdict"] for r in nulls]),
+            "voxelwise_max_t_fwer": vw,
+            "paper_p_all_criteria": _rate(sum(r["paper_p_all_criteria"] for r in nulls),
+                                          len(nulls)),
+        },
+        "variants": {
+            "braincause_paper_causal_positive_region": {
+                "definition": "region = every kept voxel with TRAIN S_causal > 0 (the "
+                              "paper's binary map), represented pairs",
+                "size": _mean([x["size"] for x in cp]),
+                **{k: _mean([x[k] for x in cp]) for k in ("precision", "recall", "dice")}},
+            "braincause_paper_p_all_criteria": {
+                "definition": "discovery = all five baseline-concept p ≤ alpha (the "
+                              "paper's strictest use of its test, no correction)",
+                "fpr": _rate(sum(r["paper_p_all_criteria"] for r in paper_p
+                                 if not r["represented"]),
+                             sum(not r["represented"] for r in paper_p)),
+                "tpr": _rate(sum(r["paper_p_all_criteria"] for r in paper_p
+                                 if r["represented"]), sum(r["represented"] for r in paper_p)),
+            },
+        },
+        "voxel_precision_ceiling": {
+            "definition": f"mean over represented pairs of min(1, true voxels / {k}): the "
+                          f"best top-{k} precision any method can reach",
+            "value": _mean([min(1.0, r["n_true_voxels"] / k) for r in pairs
+                            if r["represented"]]),
+            "pairs_with_at_least_k_true_voxels": sum(r["n_true_voxels"] >= k for r in pairs)},
+        "braincause_missed": missed_reasons(recs, alpha=alpha, required=required),
+        "activation_region_verdict": {
+            "definition": "braincause's corrected verdict applied to the Max Activation "
+                          "(MAG) region, which localize tests beside its own",
+            "fpr": _rate(sum(r.get("activation_verdict") == "discovery" for r in pairs
+                             if not r["represented"]),
+                         sum(not r["represented"] for r in pairs)),
+            "tpr": _rate(sum(r.get("activation_verdict") == "discovery" for r in pairs
+                             if r["represented"]), sum(r["represented"] for r in pairs)),
+            "null_fwer": _rate(sum(r.get("activation_verdict") == "discovery" for r in nulls),
+                               len(nulls)),
+        },
+        "rescoring_max_abs_diff": _fin(max([r["rescoring_max_abs_diff"] for r in recs
+                                            if r.get("rescoring_max_abs_diff") is not None],
+                                           default=math.nan)),
+    }
+
+
+def _count(xs: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for x in xs:
+        out[x] = out.get(x, 0) + 1
+    return dict(sorted(out.items()))
+
+
+# ------------------------------------------------------------------ the benchmark
+def run_benchmark(*, concepts: Sequence[str] = FULL_CONCEPTS,
+                  subjects: Sequence[str] = SUBJECTS, null_subject: str | None = NULL_SUBJECT,
+                  null_repeats: int = 2, config: dict[str, Any] | None = None,
+                  base_seed: int = 0, workers: int = 2, work: str | Path | None = None,
+                  resume: bool = True, out: str | Path | None = None, quick: bool = False,
+                  progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run every task, aggregate, and (with ``out``) write ``benchmark.json``,
+    ``benchmark.md`` and ``benchmark.png``.
+
+    Parameters
+    ----------
+    concepts, subjects : sequences of str
+        Concept names of the synthetic world and synthetic subject ids.
+    null_subject : str or None
+        Subject with no representation; every concept runs ``null_repeats`` times on it
+        (repeat 0 shares the other subjects' stimuli, later repeats draw new ones).
+    config : dict
+        A :class:`~braincause.config.LocalizeConfig` as a dict (default :data:`BENCH`).
+    workers : int
+        Processes (1: in this process). Results do not depend on it.
+    work : path
+        Folder of the per-task records (default: ``<cache>/benchmark/<config hash>``).
+    resume : bool
+        Reuse finished task records of the same configuration and seed.
+    """
+    from braincause.synth.concepts import CONCEPTS
+    from braincause.utils import cache_dir
+
+    say = progress or (lambda _m: None)
+    config = BENCH if config is None else config
+    cfg = LocalizeConfig.from_dict(config)
+    cfg.validate()
+    unknown = [c for c in concepts if c not in CONCEPTS]
+    if unknown:
+        raise UserInputError(f"unknown benchmark concept(s) {unknown}: use concept names "
+                             "from `braincause concepts`")
+    if workers < 1:
+        raise UserInputError(f"workers must be ≥ 1, got {workers}")
+    if null_repeats < 0:
+        raise UserInputError(f"null_repeats must be ≥ 0, got {null_repeats}")
+    tasks = plan_tasks(list(concepts), list(subjects), null_subject=null_subject,
+                       null_repeats=null_repeats, base_seed=base_seed)
+    if not tasks:
+        raise UserInputError("nothing to run: give at least one concept and one subject")
+    work = Path(work) if work is not None else cache_dir() / "benchmark" / cfg.hash()
+    if not resume:
+        for t in tasks:
+            _task_path(work, t).unlink(missing_ok=True)
+    cfg_dict = cfg.to_dict()
+    t0 = time.time()
+    records: list[dict[str, Any]] = []
+
+    def done(rec: dict[str, Any]) -> None:
+        records.append(rec)
+        n = len(records)
+        el = time.time() - t0
+        eta = el / n * (len(tasks) - n)
+        say(f"[{n}/{len(tasks)}] {rec['subject']} {rec['concept']} r{rec['repeat']}: "
+            f"{rec['verdict']}{' (resumed)' if rec.get('resumed') else ''} "
+            f"{rec.get('elapsed_s', 0):.0f} s; elapsed {el / 60:.1f} min, "
+            f"left ~{eta / 60:.1f} min")
+
+    say(f"benchmark: {len(tasks)} tasks ({len(concepts)} concepts × {len(subjects)} subjects"
+        + (f" + {null_subject} × {null_repeats}" if null_subject else "")
+        + f"), {workers} worker(s), records in {work}")
+    if workers == 1:
+        for t in tasks:
+            done(run_task(t, cfg_dict, str(work)))
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        # the first task alone: it builds the shared baseline concepts' stimuli once
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
+                                 initializer=_worker_init) as pool:
+            done(pool.submit(run_task, tasks[0], cfg_dict, str(work)).result())
+            pending = {pool.submit(run_task, t, cfg_dict, str(work)) for t in tasks[1:]}
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    done(f.result())
+    wall = time.time() - t0
+    summary = aggregate(records, k=cfg.region.k, alpha=cfg.stats.alpha,
+                        required=(*cfg.verdict.require_generated,
+                                  *cfg.verdict.require_measured))
+    ran = [r for r in records if not r.get("resumed")]
+    result = {
+        "benchmark": "braincause ground-truth benchmark (SYNTHETIC_WORLD.md §4)",
+        "quick": bool(quick),
+        "ground_truth_definition": _definition(),
+        "represented_means": "a concept is represented in a subject when its ground-truth "
+                             "voxel set is non-empty",
+        "located_precision": LOCATED_PRECISION,
+        "concepts": list(concepts), "subjects": list(subjects), "null_subject": null_subject,
+        "null_repeats": null_repeats, "base_seed": base_seed,
+        "seeds": {c: task_seed(base_seed, c, 0) for c in concepts},
+        "config": cfg_dict, "config_hash": cfg.hash(), "region_k": cfg.region.k,
+        "alpha": cfg.stats.alpha,
+        **summary,
+        "run": {"wall_s": round(wall, 1), "workers": workers, "tasks": len(tasks),
+                "tasks_run": len(ran), "tasks_resumed": len(records) - len(ran),
+                "task_s_mean": _mean([r["elapsed_s"] for r in ran]),
+                "task_s_sum": _fin(sum(r["elapsed_s"] for r in records)),
+                "cpus": os.cpu_count(), "load_avg_end": [round(x, 2) for x in os.getloadavg()],
+                "date": time.strftime("%Y-%m-%d"), "work": str(work)},
+    }
+    result["run"]["history"] = _log_invocation(work, result["run"], cfg.hash())
+    if out is not None:
+        from braincause.bench.groundtruth_report import write_report
+
+        write_report(result, Path(out))
+        say(f"wrote {Path(out) / 'benchmark.json'}, benchmark.md and benchmark.png")
+    return result
+
+
+def _log_invocation(work: Path, run: dict[str, Any], config_hash: str) -> list[dict]:
+    """Append this invocation to ``work/runs.jsonl`` and return the invocations of this
+    configuration that ran tasks (so a report regenerated from resumed records still says
+    how long computing them took)."""
+    entry = {"date": time.strftime("%Y-%m-%dT%H:%M:%S"), "config_hash": config_hash,
+             **{k: run[k] for k in ("wall_s", "workers", "tasks", "tasks_run",
+                                    "tasks_resumed", "load_avg_end")}}
+    path = work / "runs.jsonl"
+    work.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fh.write(json.dumps(entry) + "\n")
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if e.get("config_hash") == config_hash and e.get("tasks_run"):
+            out.append(e)
+    return out
+
+
+def _definition() -> str:
+    from braincause.synth.ground_truth import DEFINITION
+
+    return DEFINITION
