@@ -208,7 +208,7 @@ def test_benchmark_outputs_and_schema(tiny):
     assert d["methods"]["max_activation"]["concept_level"]["discoveries"] == 2
     md = (out / "benchmark.md").read_text()
     for head in ("## Ground truth", "## Headline", "## Table 1", "## Known-area alignment",
-                 "## Null subject", "Max Activation (MAG)", "MindSimulator+VLM (MALF)"):
+                 "Max Activation (MAG)", "MindSimulator+VLM (MALF)"):
         assert head in md
     assert (out / "benchmark.png").stat().st_size > 10_000
     assert res["run"]["tasks"] == 2 and res["run"]["history"][-1]["tasks_run"] == 2

@@ -196,3 +196,22 @@ def test_coverage_level_cutoffs():
     assert coverage_level(19, {"a": 5, "b": 3}, cfg)[0] == "low"
     assert coverage_level(30, {"a": 5, "b": 0, "c": 0}, cfg)[0] == "low"
     assert coverage_level(30, {}, cfg)[0] == "low"
+
+
+def test_maps_of_a_subject_without_areas():
+    """synth-null has no planted areas or decoys: its maps carry no area fields."""
+    from types import SimpleNamespace
+
+    from braincause.pipeline import _maps
+    from braincause.scoring import VoxelScores
+
+    n = 5
+    cortex = SimpleNamespace(vertex=np.arange(n), hemi=np.zeros(n, np.int8))
+    subj = SimpleNamespace(cortex=cortex, brain=SimpleNamespace(areas=()),
+                           area_kinds=lambda: {})
+    z = np.zeros(n)
+    mask = np.zeros(n, bool)
+    out = _maps(subj, np.ones(n, bool), {"causal": mask, "activation": mask},
+                VoxelScores(z, z, z, z), {"MAG": z}, np.zeros(n, bool))
+    assert "area_extents" not in out and out["truth"].shape == (n,)
+    assert out["signal_MAG"].dtype == np.float32

@@ -632,7 +632,7 @@ def _maps(subj, keep, masks, vs, signals, truth) -> dict[str, np.ndarray]:
         out[f"signal_{k}"] = np.asarray(v, np.float32)
     if truth is not None:
         out["truth"] = np.asarray(truth, bool)
-    if hasattr(subj, "area_kinds"):
+    if hasattr(subj, "area_kinds") and len(subj.brain.areas):  # synth-null has none
         kinds = subj.area_kinds()
         names = [a.name for a in subj.brain.areas]
         out["area_names"] = np.asarray(names)

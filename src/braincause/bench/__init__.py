@@ -1,1 +1,3 @@
-"""Benchmarks on the embedded world (calibration on the null subject today)."""
+"""Benchmarks on the embedded world: null-subject calibration (``null``), the ground-truth
+benchmark (``groundtruth``, ``braincause benchmark``) and performance-measurement helpers
+(``perf``)."""

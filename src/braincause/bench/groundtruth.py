@@ -434,39 +434,6 @@ def _limit_threads() -> Any:
     return old, threadpool_limits(1)
 
 
-class _CortexOnly:
-    """A subject seen without its (empty) list of areas."""
-
-    def __init__(self, subj: Any) -> None:
-        self.cortex = subj.cortex
-
-
-def _maps_without_areas():
-    """Work around ``pipeline._maps`` failing on a subject with no areas (``np.stack`` of
-    an empty list on ``synth-null``): such a subject's maps are made without the area
-    fields. A no-op for subjects with areas. TODO: drop once ``_maps`` handles it."""
-    import contextlib
-
-    from braincause import pipeline
-
-    original = pipeline._maps
-
-    def _maps(subj, *args, **kwargs):
-        brain = getattr(subj, "brain", None)
-        if brain is not None and len(brain.areas) == 0:
-            return original(_CortexOnly(subj), *args, **kwargs)
-        return original(subj, *args, **kwargs)
-
-    @contextlib.contextmanager
-    def patched():
-        pipeline._maps = _maps
-        try:
-            yield
-        finally:
-            pipeline._maps = original
-    return patched()
-
-
 def run_task(task: Task, config: dict[str, Any], work: str) -> dict[str, Any]:
     """Run one task (or read its finished record) and return the record."""
     from braincause.pipeline import localize
@@ -488,9 +455,8 @@ def run_task(task: Task, config: dict[str, Any], work: str) -> dict[str, Any]:
     old, limits = _limit_threads()
     try:
         t0 = time.time()
-        with _maps_without_areas():
-            res = localize(task.concept, subject=task.subject, seed=task.seed, config=cfg,
-                           out=None, report=False, followup=False, use_cache=True)
+        res = localize(task.concept, subject=task.subject, seed=task.seed, config=cfg,
+                       out=None, report=False, followup=False, use_cache=True)
         t1 = time.time()
         areas = _context(task.subject, cfg)["subj"].brain.areas
         rec = evaluate_run(res, task=task, cfg=cfg, subject_areas=areas)
