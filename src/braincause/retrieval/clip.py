@@ -18,8 +18,6 @@ not read a single image) or else a SHA-256 over every image's content hash.
 from __future__ import annotations
 
 import hashlib
-import io
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,8 +25,12 @@ import numpy as np
 
 from braincause.encoding.backbone import as_image_list, image_key
 from braincause.exceptions import DataError, UserInputError
-from braincause.retrieval.index import _check_query
-from braincause.utils import atomic_write_bytes, cache_dir
+from braincause.retrieval.index import (
+    _check_query,
+    embedding_cache_path,
+    load_embeddings,
+    save_embeddings,
+)
 
 #: Bumped whenever the cache layout or the scoring changes.
 CLIP_INDEX_VERSION = 1
@@ -109,11 +111,8 @@ class CLIPRetriever:
         self.cache_path = None
         if cache:
             key = cache_key if cache_key is not None else _pool_digest(images, batch_size)
-            safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", key)[:48]
-            digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-            self.cache_path = (cache_dir() / "retrieval"
-                               / f"clip-{safe}-{digest}-{embedder.fingerprint()}"
-                                 f"-v{CLIP_INDEX_VERSION}.npz")
+            self.cache_path = embedding_cache_path("clip", key, embedder.fingerprint(),
+                                                   CLIP_INDEX_VERSION)
         self.loaded_from_cache = False
         emb = self._load_cache()
         if emb is None:
@@ -158,26 +157,10 @@ class CLIPRetriever:
         return np.ascontiguousarray(np.concatenate(parts))
 
     def _load_cache(self) -> np.ndarray | None:
-        if self.cache_path is None or not self.cache_path.is_file():
-            return None
-        try:
-            with np.load(self.cache_path, allow_pickle=False) as z:
-                emb = np.asarray(z["embeddings"], dtype=np.float32)
-        except (OSError, ValueError, KeyError):
-            return None  # unreadable: recompute and overwrite
-        if emb.ndim != 2 or emb.shape[0] != self.n_images:
-            return None
-        return np.ascontiguousarray(emb)
+        return load_embeddings(self.cache_path, self.n_images)
 
     def _save_cache(self, emb: np.ndarray) -> None:
-        if self.cache_path is None:
-            return
-        buf = io.BytesIO()
-        np.savez(buf, embeddings=emb, version=np.array(CLIP_INDEX_VERSION))
-        try:
-            atomic_write_bytes(self.cache_path, buf.getvalue())
-        except OSError:
-            pass  # a read-only cache only costs the recomputation next time
+        save_embeddings(self.cache_path, emb, CLIP_INDEX_VERSION)
 
     @property
     def image_embeddings(self) -> np.ndarray:

@@ -6,6 +6,7 @@ import hashlib
 import io
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -16,6 +17,45 @@ from braincause.utils import atomic_write_bytes, cache_dir
 #: Bumped whenever the cache layout or the scoring changes.
 INDEX_VERSION = 1
 _QUERY_MEMO = 256
+
+
+def embedding_cache_path(prefix: str, key: str, fingerprint: str, version: Any) -> Path:
+    """Where an index keeps its embeddings: ``cache_dir()/retrieval/<prefix>-<key>-…npz``."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", key)[:48]
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return cache_dir() / "retrieval" / f"{prefix}-{safe}-{digest}-{fingerprint}-v{version}.npz"
+
+
+def load_embeddings(path: Path | None, n_rows: int, *, digest: str | None = None
+                    ) -> np.ndarray | None:
+    """Cached (n_rows, dim) float32 embeddings, or None when missing, unreadable, of the
+    wrong shape or (with ``digest``) made from other content: then they are recomputed."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            emb = np.asarray(z["embeddings"], dtype=np.float32)
+            if digest is not None and str(z["digest"]) != digest:
+                return None
+    except (OSError, ValueError, KeyError):
+        return None
+    if emb.ndim != 2 or emb.shape[0] != n_rows:
+        return None
+    return np.ascontiguousarray(emb)
+
+
+def save_embeddings(path: Path | None, emb: np.ndarray, version: Any, *,
+                    digest: str | None = None) -> None:
+    """Write embeddings atomically (a read-only cache only costs a recomputation)."""
+    if path is None:
+        return
+    buf = io.BytesIO()
+    extra = {} if digest is None else {"digest": np.array(digest)}
+    np.savez(buf, embeddings=emb, version=np.array(version), **extra)
+    try:
+        atomic_write_bytes(path, buf.getvalue())
+    except OSError:
+        pass
 
 
 @runtime_checkable
@@ -130,11 +170,8 @@ class CaptionIndex:
         self._memo: dict[str, np.ndarray] = {}
         self.cache_path = None
         if cache_key is not None:
-            safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", cache_key)[:48]
-            key = hashlib.sha256(cache_key.encode()).hexdigest()[:12]
-            self.cache_path = (cache_dir() / "retrieval"
-                               / f"captions-{safe}-{key}-{embedder.fingerprint()}"
-                                 f"-v{INDEX_VERSION}.npz")
+            self.cache_path = embedding_cache_path("captions", cache_key,
+                                                   embedder.fingerprint(), INDEX_VERSION)
         self.loaded_from_cache = False
         emb = self._load_cache()
         if emb is None:
@@ -175,28 +212,11 @@ class CaptionIndex:
         return np.ascontiguousarray(emb, dtype=np.float32)
 
     def _load_cache(self) -> np.ndarray | None:
-        if self.cache_path is None or not self.cache_path.is_file():
-            return None
-        try:
-            with np.load(self.cache_path, allow_pickle=False) as z:
-                digest = str(z["digest"])
-                emb = np.asarray(z["embeddings"], dtype=np.float32)
-        except (OSError, ValueError, KeyError):
-            return None  # unreadable: recompute and overwrite
-        if digest != self._digest or emb.ndim != 2 or emb.shape[0] != len(self._unique):
-            return None  # stale: the captions changed under the same key
-        return np.ascontiguousarray(emb)
+        # a different digest means the captions changed under the same key
+        return load_embeddings(self.cache_path, len(self._unique), digest=self._digest)
 
     def _save_cache(self, emb: np.ndarray) -> None:
-        if self.cache_path is None:
-            return
-        buf = io.BytesIO()
-        np.savez(buf, embeddings=emb, digest=np.array(self._digest),
-                 version=np.array(INDEX_VERSION))
-        try:
-            atomic_write_bytes(self.cache_path, buf.getvalue())
-        except OSError:
-            pass  # a read-only cache only costs the recomputation next time
+        save_embeddings(self.cache_path, emb, INDEX_VERSION, digest=self._digest)
 
     @property
     def caption_embeddings(self) -> np.ndarray:
