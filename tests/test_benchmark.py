@@ -2,9 +2,10 @@
 
 Metric functions are checked against scikit-learn and scipy on hand-made inputs; the
 aggregation on hand-made records; the whole path (localize → per-method records →
-benchmark.json / .md / .png) on a tiny configuration with two concepts in synth-01. The
-determinism check across worker counts and the ``--quick`` command (which adds the null
-subject, whose encoder takes minutes to fit in a fresh cache) are slow.
+benchmark.json / .md / .png) on a tiny configuration with two concepts in synth-01; and
+``braincause benchmark --quick`` itself as CI's smoke test (it adds the null subject and
+the benchmark's own stimuli sizes: about 4 minutes in a fresh cache on 2 cores). The
+determinism check across worker counts is slow.
 """
 
 from __future__ import annotations
@@ -248,7 +249,6 @@ def test_same_results_with_one_or_two_workers(tiny, tmp_path):
         assert a == b
 
 
-@pytest.mark.slow
 def test_quick_benchmark_command(tmp_path):
     """``--quick`` as CI would run it, with the null subject."""
     out = tmp_path / "quick"

@@ -87,6 +87,17 @@ def test_result_contract(faces):
     assert all(0 < c["p"] <= 1 for c in crit.values() if c["p"] is not None)
     assert len(d["p_values"]["baseline_concepts"]) == 19
     assert "human_face" not in d["p_values"]["baseline_concepts"]
+    for c in crit.values():  # the p-value is the count of named baselines at or above it
+        if c["p"] is not None:
+            above = c["baselines_at_least_as_high"]
+            assert set(above) <= set(d["p_values"]["baseline_concepts"])
+            assert c["p"] == pytest.approx((1 + len(above)) / (1 + c["n_baselines"]))
+    # the benchmark's warm-up builds the same baselines without running the plan
+    from braincause.pipeline import synthetic_baselines
+    from braincause.plan import EmbeddedPromptWriter
+
+    assert synthetic_baselines("human_face", LocalizeConfig.from_dict(SMALL),
+                               EmbeddedPromptWriter()) == d["p_values"]["baseline_concepts"]
     gt = d["ground_truth"]
     assert set(gt) >= {"definition", "causal", "activation"}
     for k in ("precision", "recall", "dice", "inside"):

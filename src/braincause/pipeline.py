@@ -88,6 +88,28 @@ def baseline_concepts(target: str, n: int, exclude: set[str] = frozenset()) -> l
     return out
 
 
+def synthetic_baselines(concept: str, cfg: LocalizeConfig, writer) -> list[str]:
+    """The baseline concepts ``localize`` tests ``concept`` against in the synthetic world
+    with ``cfg``: :func:`baseline_concepts` minus the counter-concepts ``writer`` proposes
+    (the plan's counter-concepts are ``writer.counter_concepts(concept, n_counter)``)."""
+    n = cfg.stimuli.n_counter
+    counters = writer.counter_concepts(concept, n) if n else []
+    return baseline_concepts(concept, cfg.stats.n_baselines, {c.name for c in counters})
+
+
+def build_baseline_dataset(name: str, roles: dict[str, Any], cfg: LocalizeConfig, *,
+                           use_cache: bool = True):
+    """One baseline concept's EVAL-only stimuli, as every target's run shares them (seed
+    ``stats.baseline_seed``; cached by content like every dataset)."""
+    from braincause.stimuli.dataset import build_causal_dataset
+
+    return build_causal_dataset(name, **roles, sizes=_sizes(cfg, eval_only=True),
+                                seed=cfg.stats.baseline_seed,
+                                threshold=cfg.stimuli.verifier_threshold,
+                                absent_threshold=cfg.stimuli.absent_threshold,
+                                use_cache=use_cache, with_images=False)
+
+
 def _sizes(cfg: LocalizeConfig, eval_only: bool = False):
     from braincause.stimuli.dataset import DatasetSizes
 
@@ -408,14 +430,10 @@ def _localize(query: str, *, subject: str, seed: int, config: LocalizeConfig | N
         def base_label(b: str) -> str:
             return CONCEPTS[b].label
     say(f"baseline concepts: {len(base_names)}")
-    base_sizes = _sizes(cfg, eval_only=True)
     base_scores: dict[str, dict[str, dict[str, float | None]]] = {"causal": {}, "activation": {}}
     for i, b in enumerate(base_names):
         say(f"baseline {i + 1}/{len(base_names)}: {b}")
-        bds = build_causal_dataset(b, **roles, sizes=base_sizes, seed=st.baseline_seed,
-                                   threshold=cfg.stimuli.verifier_threshold,
-                                   absent_threshold=cfg.stimuli.absent_threshold,
-                                   use_cache=use_cache, with_images=False)
+        bds = build_baseline_dataset(b, roles, cfg, use_cache=use_cache)
         Yb = fit.encoder.predict(bds.features).astype(np.float32)
         bg = _gen_sets(bds, Yb, "eval")
         bm = measured(b, base_label(b), bds.plan.counter_concepts if bds.plan else [],
@@ -443,13 +461,16 @@ def _localize(query: str, *, subject: str, seed: int, config: LocalizeConfig | N
             block = sc["eval_generated"] if data == "gen" else sc["eval_measured"]
             val = None if block is None else block[s]["value"]
             low = None if block is None else block[s]["lower_one_sided"]
-            base = [e.get(f"{data}:{s}") for e in base_scores[key].values()]
-            base = [v for v in base if v is not None and np.isfinite(v)]
+            named = [(b, e.get(f"{data}:{s}")) for b, e in base_scores[key].items()]
+            named = [(b, v) for b, v in named if v is not None and np.isfinite(v)]
+            base = [v for _, v in named]
             p = (float(empirical_p(val, np.asarray(base))) if val is not None and base
                  else None)
             out[crit] = {"value": val, "lower_one_sided": low,
                          "p": None if p is None else round(p, 6),
-                         "n_baselines": len(base)}
+                         "n_baselines": len(base),
+                         "baselines_at_least_as_high": (
+                             None if val is None else [b for b, v in named if v >= val])}
         return out
 
     p_causal = pvalues(region_scores, "causal")

@@ -434,6 +434,14 @@ def _limit_threads() -> Any:
     return old, threadpool_limits(1)
 
 
+def _finished(work: Path, task: Task, cfg: LocalizeConfig) -> bool:
+    """Whether ``task`` has a readable record of this configuration in ``work``."""
+    try:
+        return json.loads(_task_path(work, task).read_text()).get("key") == _record_key(task, cfg)
+    except (OSError, ValueError):
+        return False
+
+
 def run_task(task: Task, config: dict[str, Any], work: str) -> dict[str, Any]:
     """Run one task (or read its finished record) and return the record."""
     from braincause.pipeline import localize
@@ -468,6 +476,50 @@ def run_task(task: Task, config: dict[str, Any], work: str) -> dict[str, Any]:
     atomic_write_bytes(path, json.dumps(rec).encode())
     rec["resumed"] = False
     return rec
+
+
+def warm_jobs(tasks: Sequence[Task], cfg: LocalizeConfig) -> list[tuple[str, str]]:
+    """What the tasks share, as jobs that can run in parallel before them: each subject
+    (simulation, encoder, verifier, caption index) and each baseline concept's stimuli,
+    subjects first (the longest). Without them the first task of each subject builds
+    these alone while the other workers wait on, or repeat, the same work."""
+    from braincause.backends import build_roles
+    from braincause.pipeline import synthetic_baselines
+
+    writer = build_roles(cfg, use_cache=True).writer
+    subjects = list(dict.fromkeys(t.subject for t in tasks))
+    baselines = list(dict.fromkeys(b for c in dict.fromkeys(t.concept for t in tasks)
+                                   for b in synthetic_baselines(c, cfg, writer)))
+    return [("subject", s) for s in subjects] + [("baseline", b) for b in baselines]
+
+
+def warm_up(kind: str, name: str, config: dict[str, Any]) -> None:
+    """Build (into the disk cache) one job of :func:`warm_jobs`."""
+    from braincause.pipeline import build_baseline_dataset
+
+    cfg = LocalizeConfig.from_dict(config)
+    old, limits = _limit_threads()
+    try:
+        if kind == "subject":
+            _context(name, cfg)
+        elif kind == "baseline":
+            if _ROLES.get("key") != cfg.hash():
+                from braincause.backends import build_roles
+
+                built = build_roles(cfg, use_cache=True)
+                built.verifier = built.verifier.fit()
+                _ROLES.update(key=cfg.hash(), roles=built.as_kwargs())
+            build_baseline_dataset(name, _ROLES["roles"], cfg, use_cache=True)
+        else:
+            raise ValueError(f"unknown warm-up job {kind!r}")
+    finally:
+        import torch
+
+        torch.set_num_threads(old)
+        limits.restore_original_limits()
+
+
+_ROLES: dict[str, Any] = {}
 
 
 def _worker_init() -> None:  # pragma: no cover - runs in worker processes
@@ -749,12 +801,13 @@ def run_benchmark(*, concepts: Sequence[str] = FULL_CONCEPTS,
     cfg_dict = cfg.to_dict()
     t0 = time.time()
     records: list[dict[str, Any]] = []
+    t_tasks = [t0]  # when the tasks started (after the warm-up), for the time-left estimate
 
     def done(rec: dict[str, Any]) -> None:
         records.append(rec)
         n = len(records)
         el = time.time() - t0
-        eta = el / n * (len(tasks) - n)
+        eta = (time.time() - t_tasks[0]) / n * (len(tasks) - n)
         say(f"[{n}/{len(tasks)}] {rec['subject']} {rec['concept']} r{rec['repeat']}: "
             f"{rec['verdict']}{' (resumed)' if rec.get('resumed') else ''} "
             f"{rec.get('elapsed_s', 0):.0f} s; elapsed {el / 60:.1f} min, "
@@ -770,11 +823,18 @@ def run_benchmark(*, concepts: Sequence[str] = FULL_CONCEPTS,
         import multiprocessing as mp
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-        # the first task alone: it builds the shared baseline concepts' stimuli once
+        todo = [t for t in tasks if not _finished(work, t, cfg)]
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
                                  initializer=_worker_init) as pool:
-            done(pool.submit(run_task, tasks[0], cfg_dict, str(work)).result())
-            pending = {pool.submit(run_task, t, cfg_dict, str(work)) for t in tasks[1:]}
+            if todo:
+                jobs = warm_jobs(todo, cfg)
+                say(f"warm-up: {len(jobs)} shared builds (subjects, baseline stimuli) "
+                    "in parallel")
+                for f in [pool.submit(warm_up, kind, nm, cfg_dict) for kind, nm in jobs]:
+                    f.result()
+                say(f"warm-up done in {(time.time() - t0) / 60:.1f} min")
+            t_tasks[0] = time.time()
+            pending = {pool.submit(run_task, t, cfg_dict, str(work)) for t in tasks}
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for f in finished:
