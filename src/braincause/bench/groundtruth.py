@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from braincause.bench._common import ALIGN_K, METHODS
 from braincause.bench.null import SMALL
 from braincause.config import LocalizeConfig
 from braincause.exceptions import UserInputError
@@ -60,22 +61,12 @@ __all__ = [
     "plan_tasks", "run_benchmark", "task_seed", "top_k", "tuned_areas", "voxel_metrics",
 ]
 
-#: Methods compared: name -> (label, ranking signal, discovery rule).
-METHODS: dict[str, tuple[str, str, str]] = {
-    "max_activation": ("Max Activation (MAG)", "MAG", "activation"),
-    "mindsimulator": ("MindSimulator (MAL)", "MAL", "activation"),
-    "mindsimulator_vlm": ("MindSimulator+VLM (MALF)", "MALF", "activation"),
-    "braincause_paper": ("BrainCause, paper rule (TRAIN S_causal > 0)", "braincause",
-                         "train_causal"),
-    "braincause": ("braincause, corrected statistics (verdict)", "braincause", "verdict"),
-}
 #: Table 1 columns (PAPER.md §6.2): name -> (data block, score).
 TABLE1 = {"act_gen": ("eval_generated", "s_pos"), "act_meas": ("eval_measured", "s_pos"),
           "causal_gen": ("eval_generated", "s_neg"), "causal_meas": ("eval_measured", "s_neg"),
           "edits": ("eval_generated", "s_edit")}
 SUBJECTS = ("synth-01", "synth-02", "synth-03", "synth-04")
 NULL_SUBJECT = "synth-null"
-ALIGN_K = (100, 200, 500)
 #: A true positive counts as *located* when its region's precision reaches this.
 LOCATED_PRECISION = 0.5
 #: Bump when the per-task record changes (invalidates resumed task files).

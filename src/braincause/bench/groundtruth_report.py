@@ -52,7 +52,7 @@ def _table(head: list[str], rows: list[list[str]]) -> list[str]:
 
 def markdown(res: dict[str, Any], figure: str | None = "benchmark.png") -> str:
     """The benchmark's Markdown summary."""
-    from braincause.bench.groundtruth import ALIGN_K, METHODS
+    from braincause.bench._common import ALIGN_K, METHODS
 
     run, cfg, M = res["run"], res["config"], res["methods"]
     st = cfg["stimuli"]
@@ -226,8 +226,6 @@ def markdown(res: dict[str, Any], figure: str | None = "benchmark.png") -> str:
           f"{_rate(res['activation_region_verdict']['fpr'])}, TPR "
           f"{_rate(res['activation_region_verdict']['tpr'])}, null FWER "
           f"{_rate(res['activation_region_verdict']['null_fwer'])}.",
-          f"- Re-scoring check: the benchmark's own region scores of the BrainCause region "
-          f"differ from `localize`'s by at most {_num(res['rescoring_max_abs_diff'], 6)}.",
           ""]
     if figure:
         L += ["## Figure", "", f"![benchmark]({figure})", "",
@@ -258,7 +256,7 @@ def figure(res: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from braincause.bench.groundtruth import METHODS
+    from braincause.bench._common import METHODS
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.4))
     ax = axes[0]

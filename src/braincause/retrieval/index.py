@@ -61,7 +61,7 @@ def save_embeddings(path: Path | None, emb: np.ndarray, version: Any, *,
 @runtime_checkable
 class TextEmbedder(Protocol):
     """What :class:`CaptionIndex` needs from a sentence model (e.g.
-    :class:`~braincause.encoding.text.MiniLMEmbedder`)."""
+    :class:`~braincause.concepts.text.MiniLMEmbedder`)."""
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """n texts → (n, dim) float32 unit-norm rows."""
@@ -116,7 +116,7 @@ class CaptionIndex:
         ``captions[i]`` holds the (one or more) captions of image ``i``.
     embedder : TextEmbedder, optional
         Sentence model with unit-norm outputs; defaults to
-        :func:`braincause.encoding.text.default_embedder`.
+        :func:`braincause.concepts.text.default_embedder`.
     cache_key : str, optional
         Names the pool (e.g. a dataset fingerprint) to enable the on-disk cache.
     batch_size : int
@@ -148,7 +148,7 @@ class CaptionIndex:
         if int(batch_size) < 1:
             raise UserInputError(f"batch_size must be positive, got {batch_size}")
         if embedder is None:
-            from braincause.encoding.text import default_embedder
+            from braincause.concepts.text import default_embedder
 
             embedder = default_embedder()
         self.embedder = embedder

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from braincause import __version__
+from braincause._version import __version__
 from braincause.exceptions import DataError, UserInputError
 from braincause.plan.base import Plan, make_plan
 from braincause.stimuli.generate import Generated

@@ -17,10 +17,10 @@ silently. A prompt with no recognised concept or context raises
 
 from __future__ import annotations
 
-from braincause.concepts import closest, normalize, synonym_table
 from braincause.exceptions import PromptError
 from braincause.synth.concepts import CONCEPTS
 from braincause.synth.spec import Requirement, SceneSpec
+from braincause.synth.vocabulary import closest, normalize, synonym_table
 from braincause.synth.world import CONTEXTS
 
 NUMBERS = {"a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "pair": 2, "couple": 2, "three": 3,

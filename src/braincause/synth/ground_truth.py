@@ -34,6 +34,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from braincause.exceptions import ConceptNotFound
 from braincause.synth.categories import CATEGORIES
 from braincause.synth.concepts import CONCEPTS, GROUPS, Concept
 from braincause.synth.drawers.people import skin_of
@@ -46,6 +47,7 @@ from braincause.synth.features import (
 from braincause.synth.interventions import replace
 from braincause.synth.sampler import sample_scenes
 from braincause.synth.scene import Scene, SceneObject
+from braincause.synth.vocabulary import closest, lookup, normalize
 from braincause.utils import atomic_write_bytes, cache_dir
 
 N_SCENES = 48
@@ -261,11 +263,19 @@ def ground_truth_from_features(brain, feats: dict[str, np.ndarray], signal_sd: n
                        {k: v.astype(np.float32) for k, v in cues.items()})
 
 
-def ground_truth(subject, concept: str) -> GroundTruth:
-    """Ground truth of ``concept`` (a name, synonym or Concept) in a synthetic subject."""
-    from braincause.concepts import resolve
+def ground_truth(subject, concept: str | Concept) -> GroundTruth:
+    """Ground truth of ``concept`` (a name, synonym or Concept) in a synthetic subject.
 
-    name = concept.name if isinstance(concept, Concept) else resolve(concept).name
+    Only names and synonyms are looked up here; ``SyntheticSubject.ground_truth``
+    resolves any query with :func:`braincause.concepts.resolve` first.
+    """
+    if isinstance(concept, Concept):
+        name = concept.name
+    else:
+        hit = lookup(normalize(concept))
+        if hit is None:
+            raise ConceptNotFound(concept, closest(concept))
+        name = hit[0]
     feats = intervention_features(name)
     return ground_truth_from_features(subject.brain, feats, subject.signal_sd, name,
                                       subject.subject_id)

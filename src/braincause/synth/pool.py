@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from braincause import __version__
+from braincause._version import __version__
 from braincause.exceptions import DataError
 from braincause.synth.features import FEATURE_VERSION, N_FEATURES, features_of
 from braincause.synth.sampler import sample_scenes

@@ -1,0 +1,1 @@
+"""Held-out and measured validation of a region, coverage and the verdict."""
