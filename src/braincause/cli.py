@@ -15,7 +15,63 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from braincause import __version__
+from braincause.boundary import (
+    check_float,
+    check_int,
+    check_output_dir,
+    check_output_file,
+    check_seed,
+    check_text,
+)
 from braincause.exceptions import BrainCauseError, DataError, UserInputError
+
+#: Upper bounds of the CLI's sizes and counts (a typo like ``--n 5000000`` is refused
+#: before it starts hours of work).
+MAX_RENDER_SCENES = 1024
+MAX_COOCCURRENCE_SCENES = 200_000
+MAX_TOP = 100
+MAX_WORKERS = 64
+MAX_REGION_K = 1_000_000
+MAX_NULL_REPEATS = 100
+
+
+def _check_subject(subject_id: str, what: str = "subject") -> str:
+    """A synthetic subject id (``synth-01`` … or ``synth-s<SEED>``), checked without
+    building the subject."""
+    from braincause.synth.subject import subject_seed
+
+    check_text(subject_id, what, max_len=100)
+    subject_seed(subject_id)
+    return subject_id
+
+
+def _nsd_number(subject: str) -> int:
+    text = str(subject).strip().lower()
+    for prefix in ("nsd-", "subj"):
+        text = text.removeprefix(prefix)
+    try:
+        num = int(text)
+    except ValueError:
+        num = 0
+    if not 1 <= num <= 8:
+        raise UserInputError(f"with --nsd-root, --subject must be an NSD subject number "
+                             f"(1-8, or subj01 … subj08), got {subject!r}")
+    return num
+
+
+def _check_nsd_root(root: str) -> None:
+    check_text(root, "--nsd-root", max_len=4096)
+    if not Path(root).is_dir():
+        raise UserInputError(f"--nsd-root {root!r} is not a folder; pass the root of a local "
+                             "NSD copy (docs/nsd.md)")
+
+
+def _default_out(name: str) -> Path:
+    """``braincause-out/NAME`` with NAME made a plain folder name (no ``/``, no ``..``)."""
+    import re
+
+    safe = re.sub(r"[^\w.-]+", "_", name.strip()).lstrip(".") or "run"
+    return Path("braincause-out") / safe[:100]
 
 
 def _write_json(path: Path, obj: object) -> None:
@@ -60,13 +116,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     from braincause.synth.sampler import sample_scenes
     from braincause.synth.sheet import contact_sheet
 
-    if args.n < 1 or args.n > 1024:
-        raise UserInputError(f"--n must be between 1 and 1024, got {args.n}")
+    check_text(args.prompt, "the prompt")
+    check_int(args.n, "--n", 1, MAX_RENDER_SCENES)
     if args.size < 32 or args.size > 1024:
         raise UserInputError(f"--size must be between 32 and 1024 pixels, got {args.size}")
-    out = Path(args.out)
-    if out.suffix.lower() != ".png":
-        raise UserInputError(f"--out must name a .png file, got {args.out!r}")
+    check_seed(args.seed, "--seed")
+    out = check_output_file(args.out, "--out", suffix=".png")
+    check_output_file(out.with_suffix(".json"), "--out's sidecar JSON")
     spec = parse(args.prompt)
     if spec.unknown:
         print(f"warning: could not place these words of the prompt: {', '.join(spec.unknown)}"
@@ -104,8 +160,11 @@ def cmd_cooccurrence(args: argparse.Namespace) -> int:
 
     from braincause.synth.stats import concept_correlations, declared_table
 
-    if args.n < 100:
-        raise UserInputError(f"--n must be at least 100 scenes, got {args.n}")
+    check_int(args.n, "--n (scenes)", 100, MAX_COOCCURRENCE_SCENES)
+    check_seed(args.seed, "--seed")
+    check_int(args.top, "--top", 1, MAX_TOP)
+    if args.out is not None:
+        check_output_dir(args.out, "--out")
     corr = concept_correlations(n=args.n, seed=args.seed, top=args.top)
     declared = declared_table()
     if args.out:
@@ -144,7 +203,8 @@ def cmd_subjects(args: argparse.Namespace) -> int:
     from braincause.synth.ground_truth import DEFINITION, precompute, summarize
     from braincause.utils import cache_dir
 
-    ids = args.subject or list(SUBJECT_IDS)
+    ids = [_check_subject(s) for s in args.subject] or list(SUBJECT_IDS)
+    check_int(args.workers, "--workers", 1, MAX_WORKERS)
     _note(args, f"preparing {len(ids)} synthetic subjects (the first run builds them and the "
                 f"ground truth of every concept, ~2-4 min on 2 cores; cached in {cache_dir()})")
     precompute(workers=args.workers)
@@ -182,10 +242,13 @@ def cmd_subjects(args: argparse.Namespace) -> int:
 def cmd_show_subject(args: argparse.Namespace) -> int:
     from braincause.datasets import load_subject
     from braincause.report.surface import plot_areas
+    from braincause.synth.subject import subject_seed
 
-    out = Path(args.out)
-    if out.suffix.lower() != ".png":
-        raise UserInputError(f"--out must name a .png file, got {args.out!r}")
+    _check_subject(args.subject)
+    if subject_seed(args.subject)[1]:
+        raise UserInputError(f"{args.subject} has no planted areas or decoys to show "
+                             "(it is the null subject)")
+    out = check_output_file(args.out, "--out", suffix=".png")
     _note(args, f"preparing {args.subject} (built and cached on first use) …")
     subj = load_subject(args.subject)
     if subj.is_null:
@@ -202,12 +265,7 @@ def _load_any_subject(args: argparse.Namespace):
     if args.nsd_root:
         from braincause.datasets.nsd import NSDSubject
 
-        try:
-            num = int(str(args.subject).removeprefix("subj").removeprefix("nsd-subj"))
-        except ValueError:
-            raise UserInputError(f"with --nsd-root, --subject must be an NSD subject number "
-                                 f"(1-8), got {args.subject!r}") from None
-        return NSDSubject(args.nsd_root, num)
+        return NSDSubject(args.nsd_root, _nsd_number(args.subject))
     from braincause.datasets import load_subject
 
     return load_subject(args.subject)
@@ -216,8 +274,14 @@ def _load_any_subject(args: argparse.Namespace):
 def cmd_fit_encoder(args: argparse.Namespace) -> int:
     from braincause.encoding.fit import fit_encoder
 
-    if not 0 <= args.threshold < 1:
-        raise UserInputError(f"--threshold must be in [0, 1), got {args.threshold}")
+    check_float(args.threshold, "--threshold", 0, 1, hi_open=True)
+    if args.nsd_root:
+        _check_nsd_root(args.nsd_root)
+        _nsd_number(args.subject)
+    else:
+        _check_subject(args.subject, "--subject")
+    if args.map:
+        check_output_file(args.map, "--map", suffix=".png")
     _note(args, f"preparing {args.subject} …")
     subj = _load_any_subject(args)
     _note(args, "fitting the encoder (first run: backbone features of every measured image, "
@@ -299,6 +363,20 @@ def cmd_localize(args: argparse.Namespace) -> int:
     from braincause.config import LocalizeConfig
     from braincause.pipeline import localize
 
+    check_text(args.concept, "the concept")
+    subject = _localize_subject(args)
+    if args.nsd_root:
+        _check_nsd_root(args.nsd_root)
+        _nsd_number(subject)
+    else:
+        _check_subject(subject, "--subject")
+    check_seed(args.seed, "--seed")
+    if args.k is not None:
+        check_int(args.k, "--k", 1, MAX_REGION_K)
+    if args.alpha is not None:
+        check_float(args.alpha, "--alpha", 0, 1, lo_open=True, hi_open=True)
+    out = check_output_dir(args.out if args.out is not None else _default_out(args.concept),
+                           "--out")
     cfg = LocalizeConfig.from_toml(args.config) if args.config else LocalizeConfig()
     if args.k is not None or args.alpha is not None or args.verifier:
         import dataclasses
@@ -315,10 +393,9 @@ def cmd_localize(args: argparse.Namespace) -> int:
                 backends=dataclasses.replace(b, verifier=dataclasses.replace(b.verifier,
                                                                              kind=None)))
         cfg.validate()
-    out = Path(args.out) if args.out else Path("braincause-out") / args.concept.replace(" ", "_")
     prog = _Progress(args.quiet)
     try:
-        res = localize(args.concept, subject=_localize_subject(args), seed=args.seed,
+        res = localize(args.concept, subject=subject, seed=args.seed,
                        config=cfg, out=out, nsd_root=args.nsd_root,
                        use_cache=not args.no_cache, progress=prog, report=not args.no_report,
                        followup={"auto": None, "always": True, "never": False}[args.followup])
@@ -342,6 +419,16 @@ def cmd_localize(args: argparse.Namespace) -> int:
 def cmd_design(args: argparse.Namespace) -> int:
     from braincause.followup import FollowupConfig, design_followup
 
+    check_text(args.run_dir, "RUN_DIR", max_len=4096)
+    if args.seed is not None:
+        check_seed(args.seed, "--seed")
+    check_float(args.power, "--power", 0, 1, lo_open=True, hi_open=True)
+    if args.alpha is not None:
+        check_float(args.alpha, "--alpha", 0, 0.5, lo_open=True, hi_open=True)
+    run_dir = Path(args.run_dir)
+    if run_dir.is_dir():  # else the reader says the folder is missing
+        check_output_dir(run_dir, "RUN_DIR")
+        check_output_dir(run_dir / "followup", "RUN_DIR/followup")
     cfg = FollowupConfig(power=args.power, alpha=args.alpha)
     prog = _Progress(args.quiet)
     try:
@@ -361,24 +448,32 @@ def cmd_design(args: argparse.Namespace) -> int:
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from braincause.bench import groundtruth as gt
 
+    check_int(args.workers, "--workers", 1, MAX_WORKERS)
+    check_seed(args.seed, "--seed")
+    if args.null_repeats is not None:
+        check_int(args.null_repeats, "--null-repeats", 0, MAX_NULL_REPEATS)
+    for s in args.subjects or ():
+        _check_subject(s, "--subjects")
+    for c in args.concepts or ():
+        check_text(c, "--concepts", max_len=100)
+    if args.work is not None:
+        check_output_dir(args.work, "--work")
     if args.config:
-        import tomllib
+        from braincause.config import ConfigError, LocalizeConfig, read_toml
 
-        from braincause.config import ConfigError
-
+        config = read_toml(args.config, "See docs/benchmark.md for the format.")
         try:
-            with open(args.config, "rb") as fh:
-                config = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{args.config}: not valid TOML ({e})") from None
+            LocalizeConfig.from_dict(config)  # a bad field fails here, before any work
+        except ConfigError as e:
+            raise ConfigError(f"{args.config}: {e}") from None
     else:
         config = gt.QUICK if args.quick else gt.BENCH
     concepts = args.concepts or (gt.QUICK_CONCEPTS if args.quick else gt.FULL_CONCEPTS)
     subjects = args.subjects or (("synth-01",) if args.quick else gt.SUBJECTS)
     null_repeats = args.null_repeats if args.null_repeats is not None else \
         (1 if args.quick else 2)
-    out = Path(args.out) if args.out else Path("braincause-out") / (
-        "benchmark-quick" if args.quick else "benchmark")
+    out = check_output_dir(args.out if args.out is not None else Path("braincause-out") / (
+        "benchmark-quick" if args.quick else "benchmark"), "--out")
     say = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     res = gt.run_benchmark(concepts=concepts, subjects=subjects,
                            null_subject=None if args.no_null else gt.NULL_SUBJECT,

@@ -384,15 +384,7 @@ class LocalizeConfig:
     @classmethod
     def from_toml(cls, path: str | Path) -> LocalizeConfig:
         path = Path(path)
-        try:
-            text = path.read_text()
-        except OSError as e:
-            raise ConfigError(f"cannot read config file {path}: {e.strerror or e}") from e
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{path} is not valid TOML: {e}. See `braincause localize "
-                              "--help` for the format.") from e
+        data = read_toml(path, "See `braincause localize --help` for the format.")
         try:
             return cls.from_dict(data)
         except ConfigError as e:
@@ -434,6 +426,37 @@ class LocalizeConfig:
                f"nsd.vertex_mask must be 'visual', 'nsdgeneral' or 'all', got "
                f"{self.nsd.vertex_mask!r}")
         _check(self.nsd.image_size >= 16, "nsd.image_size must be ≥ 16")
+
+
+def read_toml(path: str | Path, hint: str = "") -> dict[str, Any]:
+    """Read a TOML config file; every problem is a :class:`ConfigError` naming the file.
+
+    Parameters
+    ----------
+    path : path
+    hint : str
+        Appended to the message of a file that is not valid TOML (where the format is
+        documented).
+
+    Returns
+    -------
+    dict
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {path}: {e.strerror or e}") from e
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {e.start}: "
+                          f"{raw[e.start:e.start + 1]!r}); save it as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path} is not valid TOML: {e}." + (f" {hint}" if hint else "")
+                          ) from None
 
 
 def _check(ok: bool, msg: str) -> None:
