@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from braincause.boundary import check_manifest, check_result
 from braincause.exceptions import DataError
 
 _FIX = ("re-run `braincause localize CONCEPT --out DIR` to write a complete run folder")
@@ -109,6 +110,7 @@ def read_run(run_dir: str | Path) -> RunDir:
         if missing:
             raise DataError(f"{path / 'stimuli' / 'manifest.json'}: entry {i} lacks "
                             f"{missing}; {_FIX}")
+    check_manifest(manifest, path / "stimuli" / "manifest.json", fix=_FIX, error=DataError)
     return RunDir(path, result, manifest, hashlib.sha256(raw).hexdigest())
 
 
@@ -142,3 +144,4 @@ def _check_result(r: dict[str, Any], p: Path) -> None:
     if not isinstance(sd, (int, float)) or not math.isfinite(sd) or sd <= 0:
         raise DataError(f"{p}: noise.causal_region.trial_sd must be a positive number, got "
                         f"{sd!r}; {_FIX}")
+    check_result(r, p, fix=_FIX, error=DataError)  # the types and ranges of every field used

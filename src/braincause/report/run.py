@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from braincause.boundary import check_manifest, check_result
 from braincause.exceptions import UserInputError
 
 __all__ = ["RunFolder", "load_run"]
@@ -108,7 +109,7 @@ def _check_result(result: Any, path: Path) -> dict[str, Any]:
     for key in ("region", "activation_region"):
         if not isinstance(result[key], dict) or "scores" not in result[key]:
             raise UserInputError(f"{path}: '{key}' has no 'scores'; {_RERUN}")
-    return result
+    return check_result(result, path, fix=_RERUN)  # the types and ranges of every field used
 
 
 def _load_maps(path: Path) -> dict[str, np.ndarray]:
@@ -161,7 +162,7 @@ def _check_manifest(manifest: Any, path: Path) -> list[dict[str, Any]]:
         if bad or e["role"] not in ROLES:
             raise UserInputError(f"{path}: entry {e.get('id')!r} lacks {bad} or has an unknown "
                                  f"role {e.get('role')!r} (expected one of {ROLES}); {_RERUN}")
-    return manifest
+    return check_manifest(manifest, path, fix=_RERUN)
 
 
 def load_run(run_dir: str | Path) -> RunFolder:
