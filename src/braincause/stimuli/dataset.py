@@ -134,11 +134,29 @@ class StageCache:
         try:
             with np.load(self.root / name, allow_pickle=False) as z:
                 return {k: z[k] for k in z.files}
-        except (OSError, ValueError, zipfile.BadZipFile):
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
             return None
 
     def exists(self, name: str) -> bool:
         return self.root is not None and (self.root / name).exists()
+
+    def readable(self, name: str) -> bool:
+        """Whether ``name`` exists and opens as an npz archive (its index only: cheap;
+        a damaged member is found when it is read)."""
+        if not self.exists(name):
+            return False
+        try:
+            with np.load(self.root / name, allow_pickle=False) as z:
+                return bool(z.files)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+            return False
+
+    def discard(self, *names: str) -> None:
+        """Remove stage files (a damaged stage is rebuilt by the next run)."""
+        if self.root is None:
+            return
+        for name in names:
+            (self.root / name).unlink(missing_ok=True)
 
     def save(self, name: str, arrays: dict[str, np.ndarray]) -> None:
         if self.root is None:
@@ -246,24 +264,38 @@ def _image_stage(cache: StageCache, name: str, items: list[dict], make, size: in
     Returns ``(scenes, ok, images)`` with ``images()`` the (n, S, S, 3) array."""
     got = cache.load(f"{name}.npz")
     held: dict[str, np.ndarray | None] = {"images": None}
-    if got is not None and len(got["ok"]) == len(items) and cache.exists(f"{name}-images.npz"):
-        scenes, ok = _unblob(got["scenes"]), got["ok"]
-    else:
-        say(f"{verb} {len(items)} images")
-        for it in items:
-            it["run"] = (lambda it=it: make(it))
-        held["images"], scenes, ok, _err = _generate_all(items, size, progress, verb,
-                                                         make_batch)
-        cache.save(f"{name}-images.npz", {"images": held["images"]})
+    for it in items:
+        it["run"] = (lambda it=it: make(it))
+
+    def generate() -> tuple[np.ndarray, list, np.ndarray]:
+        images, scenes, ok, _err = _generate_all(items, size, progress, verb, make_batch)
+        cache.save(f"{name}-images.npz", {"images": images})
         cache.save(f"{name}.npz", {"scenes": _blob(scenes), "ok": ok})
+        return images, scenes, ok
+
+    if got is not None and len(got["ok"]) == len(items) \
+            and cache.readable(f"{name}-images.npz"):
+        scenes, ok = _unblob(got["scenes"]), got["ok"]
+    else:  # missing, or a damaged image archive (a truncated file): rebuilt
+        say(f"{verb} {len(items)} images")
+        held["images"], scenes, ok = generate()
 
     def images() -> np.ndarray:
         if held["images"] is None:
             again = cache.load(f"{name}-images.npz")
-            if again is None:
-                raise DataError(f"the cached images in {cache.root} are damaged: delete the "
-                                "folder and rerun")
-            held["images"] = again["images"]
+            if again is not None and "images" in again and len(again["images"]) == len(items):
+                held["images"] = again["images"]
+            else:  # damaged inside (found on reading): rebuilt, as the other stage files
+                say(f"the cached {name} images are damaged: {verb} {len(items)} images again")
+                images_, scenes_, ok_ = generate()
+                if not np.array_equal(ok_, ok) or _unblob(_blob(scenes_)) != scenes:
+                    # the backend did not give the same images again: the later stages of
+                    # this build would not match them; drop them so the next run rebuilds
+                    cache.discard(f"{name}.npz", f"{name}-verified.npz")
+                    raise DataError(f"the cached images in {cache.root} were damaged and the "
+                                    "image backend did not reproduce them; the stage was "
+                                    "removed from the cache: rerun")
+                held["images"] = images_
         return held["images"]
 
     return scenes, ok, images
