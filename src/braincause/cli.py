@@ -500,6 +500,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
+    from braincause.config import EMBEDDED_VERIFIERS, RegionConfig, StatsConfig, config_help
+
     p = argparse.ArgumentParser(
         prog="braincause",
         description="Find the voxels of visual cortex that represent a concept itself, not "
@@ -609,32 +611,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "run builds the subject, its encoder, the verifier and the baseline "
                     "concepts' stimuli (several minutes); later runs take well under a minute.",
         epilog="config file (TOML; every field optional, defaults shown):\n"
-               "  [stimuli]   n_positive_train = 200, n_positive_eval = 100, n_counter = 10,\n"
-               "              n_negative_prompts = 10, n_edit_positives_train = 50,\n"
-               "              n_edit_positives_eval = 20, n_edits = 10,\n"
-               "              verifier = \"probe\" | \"oracle\", verifier_threshold = 0.5,\n"
-               "              absent_threshold = 0.5\n"
-               "  [region]    k = 100, rule = \"top_k\" | \"causal_positive\",\n"
-               "              ranking = \"braincause\" | MAG | MAM | MAL | MALF | CSG | CSM | CSL"
-               " | CEG,\n"
-               "              r_threshold = 0.2, k_hard = 10\n"
-               "  [retrieval] top_positive = 300, max_positive = 100, top_negative = 100,\n"
-               "              max_negative = 20, absent_threshold = 0.1\n"
-               "  [stats]     alpha = 0.05, n_baselines = 24, n_permutations = 1000,\n"
-               "              n_bootstrap = 2000, ci_level = 0.95, baseline_seed = 0\n"
-               "  [verdict]   min_measured_positives = 20, min_negatives_per_counter = 3,\n"
-               "              min_counter_coverage = 0.5, min_effect = 0.0,\n"
-               "              require_generated = [\"causal_gen\", \"edits\"],\n"
-               "              require_measured = [\"causal_meas\"], generated_ci = false,\n"
-               "              measured_ci = true, train_causal_positive = true\n"
-               "  [backends.writer|generator|editor|verifier|backbone|retriever]\n"
-               "              kind = embedded|chat, scene|diffusers, scene|diffusers|inpaint,\n"
-               "              probe|oracle|clip|vlm|chat-vlm, mobilenet|clip|dinov2,\n"
-               "              captions|clip; plus each backend's options (model, base_url,\n"
-               "              preset, ...): see docs/backends.md, \"Selecting backends in a\n"
-               "              config file\"\n"
-               "  [nsd]       vertex_mask = \"visual\" | \"nsdgeneral\" | \"all\",\n"
-               "              beta_version = \"betas_fithrf_GLMdenoise_RR\", image_size = 425\n"
+               f"{config_help()}\n"
+               "  see docs/backends.md, \"Selecting backends in a config file\", for what each\n"
+               "  backend's options do\n"
                "\nexit codes: 0 done, 2 bad input (unknown concept or subject, bad config, "
                "no verified positives, a real backend's model or server missing), 1 internal "
                "error.")
@@ -649,9 +628,11 @@ def build_parser() -> argparse.ArgumentParser:
     lo.add_argument("--out", help="output folder (default braincause-out/CONCEPT)")
     lo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     lo.add_argument("--config", help="TOML config file (see below)")
-    lo.add_argument("--k", type=int, help="region size (overrides the config; default 100)")
-    lo.add_argument("--alpha", type=float, help="significance level (default 0.05)")
-    lo.add_argument("--verifier", choices=("probe", "oracle"),
+    lo.add_argument("--k", type=int,
+                    help=f"region size (overrides the config; default {RegionConfig.k})")
+    lo.add_argument("--alpha", type=float,
+                    help=f"significance level (default {StatsConfig.alpha})")
+    lo.add_argument("--verifier", choices=EMBEDDED_VERIFIERS,
                     help="stimulus verifier (default probe: linear probes on backbone features)")
     lo.add_argument("--no-cache", action="store_true",
                     help="recompute everything (slow), ignoring and not writing the cache")

@@ -64,9 +64,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import textwrap
 import tomllib
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,17 +174,102 @@ class VerdictConfig:
     require_measured: tuple[str, ...] = ("causal_meas",)
 
 
-WRITERS = ("embedded", "chat")
-GENERATORS = ("scene", "diffusers")
-EDITORS = ("scene", "diffusers", "inpaint")
-VERIFIERS = ("probe", "oracle", "clip", "vlm", "chat-vlm")
-BACKBONES = ("mobilenet", "clip", "dinov2")
-RETRIEVERS = ("captions", "clip")
-#: Choices that belong to the embedded synthetic world (they read, render or edit scene
-#: records, or were trained on them): not usable on NSD.
-SYNTHETIC_CHOICES = {"writer": ("embedded",), "generator": ("scene",), "editor": ("scene",),
-                     "verifier": ("probe", "oracle")}
 DEFAULT_CLIP = "openai/clip-vit-large-patch14"
+
+
+# ------------------------------------------------------------------ backends: the registry
+@dataclass(frozen=True)
+class BackendKind:
+    """One implementation of a role in :data:`BACKENDS`.
+
+    Parameters
+    ----------
+    factory : str or callable
+        ``"module:function"`` (imported only when the kind is chosen, so the registry
+        costs no import of torch or transformers) or the function itself. It is called as
+        ``factory(section, ctx)`` with the role's config table (e.g. a
+        :class:`WriterBackend`) and a :class:`braincause.backends.BuildContext`, and returns
+        the role's implementation; a retriever's factory as
+        ``factory(section, ctx, subject)``.
+    synthetic : bool
+        The kind belongs to the embedded synthetic world (it reads, renders or edits scene
+        records, or was trained on them): refused on NSD.
+    """
+
+    factory: str | Callable[..., Any]
+    synthetic: bool = False
+
+
+def _kind(name: str, synthetic: bool = False) -> BackendKind:
+    return BackendKind(f"braincause.backends:{name}", synthetic)
+
+
+#: The registry of role implementations: role → ``kind`` → :class:`BackendKind`. The keys
+#: are the choices of ``[backends.<role>] kind``; adding a backend is one entry here (see
+#: :func:`register_backend`) plus its options in the role's table below.
+BACKENDS: dict[str, dict[str, BackendKind]] = {
+    "writer": {"embedded": _kind("embedded_writer", True), "chat": _kind("chat_writer")},
+    "generator": {"scene": _kind("scene_generator", True),
+                  "diffusers": _kind("diffusers_generator")},
+    "editor": {"scene": _kind("scene_editor", True), "diffusers": _kind("diffusers_editor"),
+               "inpaint": _kind("inpaint_editor")},
+    "verifier": {"probe": _kind("probe_verifier", True),
+                 "oracle": _kind("oracle_verifier", True), "clip": _kind("clip_verifier"),
+                 "vlm": _kind("vlm_verifier"), "chat-vlm": _kind("chat_vlm_verifier")},
+    "backbone": {"mobilenet": _kind("mobilenet_backbone"), "clip": _kind("clip_backbone"),
+                 "dinov2": _kind("dinov2_backbone")},
+    "retriever": {"captions": _kind("caption_retriever"), "clip": _kind("clip_retriever")},
+}
+#: The embedded verifiers, also chosen by ``[stimuli] verifier`` and ``--verifier``.
+EMBEDDED_VERIFIERS = ("probe", "oracle")
+
+
+def register_backend(role: str, kind: str, factory: str | Callable[..., Any], *,
+                     synthetic: bool = False) -> None:
+    """Add (or replace) the implementation ``kind`` of ``role`` in :data:`BACKENDS`.
+
+    Parameters
+    ----------
+    role : {"writer", "generator", "editor", "verifier", "backbone", "retriever"}
+    kind : str
+        The value of ``[backends.<role>] kind`` that selects it.
+    factory : str or callable
+        See :class:`BackendKind`.
+    synthetic : bool
+        See :class:`BackendKind`.
+    """
+    if role not in BACKENDS:
+        raise UserInputError(f"unknown role {role!r}; known: {sorted(BACKENDS)}")
+    if not isinstance(kind, str) or not kind.strip():
+        raise UserInputError(f"kind must be a non-empty string, got {kind!r}")
+    BACKENDS[role][kind] = BackendKind(factory, synthetic)
+
+
+def backend_kinds(role: str, *, synthetic: bool | None = None) -> tuple[str, ...]:
+    """The registered kinds of ``role`` (only the synthetic-world or only the real ones
+    with ``synthetic``)."""
+    return tuple(k for k, e in BACKENDS[role].items()
+                 if synthetic is None or e.synthetic == synthetic)
+
+
+#: ``field`` metadata of a nested table whose fields are written in the parent's table
+#: (in TOML and in :meth:`LocalizeConfig.to_dict`).
+_FLAT = {"flat": True}
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    """How to reach an OpenAI-compatible chat endpoint: the connection fields of
+    :class:`~braincause.utils.chat.ChatEndpoint`, shared by the chat writer and the chat
+    VLM verifier. Written flat in the role's table (``[backends.writer] base_url = ...``).
+    """
+
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = 120.0
+    max_retries: int = 4
+    backoff_s: float = 1.0
+    max_concurrency: int = 4
 
 
 @dataclass(frozen=True)
@@ -194,19 +281,20 @@ class WriterBackend:
     plus the writer's ``batch_size`` (prompts asked for per request).
     """
 
-    kind: str = "embedded"              # "embedded" | "chat"
-    base_url: str | None = None
+    kind: str = "embedded"              # a key of BACKENDS["writer"]
+    endpoint: EndpointConfig = field(default_factory=EndpointConfig, metadata=_FLAT)
     model: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
-    timeout_s: float = 120.0
-    max_retries: int = 4
-    backoff_s: float = 1.0
-    max_concurrency: int = 4
     temperature: float = 0.7
     json_mode: bool = True
     send_seed: bool = True
     max_tokens: int | None = None
     batch_size: int = 20
+
+    def chat_fields(self) -> dict[str, Any]:
+        """The :class:`~braincause.utils.chat.ChatEndpoint` fields of this table."""
+        return {**dataclasses.asdict(self.endpoint), "model": self.model,
+                "temperature": self.temperature, "json_mode": self.json_mode,
+                "send_seed": self.send_seed, "max_tokens": self.max_tokens}
 
 
 @dataclass(frozen=True)
@@ -219,7 +307,7 @@ class GeneratorBackend:
     preset's model.
     """
 
-    kind: str = "scene"                 # "scene" | "diffusers"
+    kind: str = "scene"                 # a key of BACKENDS["generator"]
     model: str | None = None
     preset: str = "paper"
     pipeline_class: str | None = None   # unset: the class named in model_index.json
@@ -243,7 +331,7 @@ class EditorBackend:
     (a crude stand-in for a detector: generated positives are framed on their subject).
     """
 
-    kind: str = "scene"                 # "scene" | "diffusers" | "inpaint"
+    kind: str = "scene"                 # a key of BACKENDS["editor"]
     model: str | None = None
     preset: str = "paper"
     pipeline_class: str | None = None
@@ -273,18 +361,19 @@ class VerifierBackend:
     ``[backends.writer]``.
     """
 
-    kind: str | None = None             # "probe" | "oracle" | "clip" | "vlm" | "chat-vlm"
+    kind: str | None = None             # a key of BACKENDS["verifier"]
     model: str | None = None
     question: str | None = None         # template with {label}; unset: the verifier's own
     batch_size: int = 8
-    base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
-    timeout_s: float = 120.0
-    max_retries: int = 4
-    backoff_s: float = 1.0
-    max_concurrency: int = 4
+    endpoint: EndpointConfig = field(default_factory=EndpointConfig, metadata=_FLAT)
     use_logprobs: bool = False
     on_failure: str = "raise"           # "raise" | "nan" (an unjudged image)
+
+    def chat_fields(self, writer: WriterBackend) -> dict[str, Any]:
+        """The :class:`~braincause.utils.chat.ChatEndpoint` fields of ``kind = "chat-vlm"``
+        (``base_url`` unset: the writer's)."""
+        return {**dataclasses.asdict(self.endpoint), "model": self.model,
+                "base_url": self.endpoint.base_url or writer.endpoint.base_url}
 
 
 @dataclass(frozen=True)
@@ -296,7 +385,7 @@ class BackboneBackend:
     ``"embeds"``) and ``pool`` as :class:`~braincause.encoding.hf.HFVisionBackbone`.
     """
 
-    kind: str = "mobilenet"             # "mobilenet" | "clip" | "dinov2"
+    kind: str = "mobilenet"             # a key of BACKENDS["backbone"]
     model: str | None = None
     layers: tuple[str, ...] = ()
     pool: str = "cls+mean"
@@ -311,7 +400,7 @@ class RetrieverBackend:
     annotation files). ``"clip"``: CLIP image–text similarity with ``model``.
     """
 
-    kind: str = "captions"              # "captions" | "clip"
+    kind: str = "captions"              # a key of BACKENDS["retriever"]
     model: str = DEFAULT_CLIP
     batch_size: int = 32
 
@@ -328,6 +417,12 @@ class BackendsConfig:
     verifier: VerifierBackend = field(default_factory=VerifierBackend)
     backbone: BackboneBackend = field(default_factory=BackboneBackend)
     retriever: RetrieverBackend = field(default_factory=RetrieverBackend)
+
+    def kinds(self, stimuli_verifier: str = "probe") -> dict[str, str]:
+        """The chosen kind of every role (the verifier's: ``stimuli_verifier`` when unset)."""
+        out = {role: getattr(self, role).kind for role in BACKENDS}
+        out["verifier"] = out["verifier"] or stimuli_verifier
+        return out
 
 
 @dataclass(frozen=True)
@@ -352,8 +447,7 @@ class LocalizeConfig:
     nsd: NSDConfig = field(default_factory=NSDConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: _plain(dataclasses.asdict(getattr(self, f.name)))
-                for f in dataclasses.fields(self)}
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @property
     def verifier(self) -> str:
@@ -397,14 +491,14 @@ class LocalizeConfig:
         for name in ("n_counter", "n_negative_prompts", "n_edit_positives_train",
                      "n_edit_positives_eval", "n_edits"):
             _check(getattr(s, name) >= 0, f"stimuli.{name} must be ≥ 0")
-        _check(s.verifier in ("probe", "oracle"),
-               f"stimuli.verifier must be 'probe' or 'oracle', got {s.verifier!r}")
+        _check(s.verifier in EMBEDDED_VERIFIERS,
+               f"stimuli.verifier must be {choice_list(EMBEDDED_VERIFIERS)}, got {s.verifier!r}")
         _check(0 < s.verifier_threshold < 1, "stimuli.verifier_threshold must be in (0, 1)")
         _check(0 < s.absent_threshold <= s.verifier_threshold,
                "stimuli.absent_threshold must be in (0, verifier_threshold]")
         _check(r.k >= 1, "region.k must be ≥ 1")
-        _check(r.rule in ("top_k", "causal_positive"),
-               f"region.rule must be 'top_k' or 'causal_positive', got {r.rule!r}")
+        _check(r.rule in CHOICES["region.rule"],
+               f"region.rule must be {choice_list(CHOICES['region.rule'])}, got {r.rule!r}")
         _check(r.ranking in RANKINGS, f"region.ranking must be one of {list(RANKINGS)}, "
                f"got {r.ranking!r}")
         _check(r.k_hard >= 1, "region.k_hard must be ≥ 1")
@@ -422,10 +516,86 @@ class LocalizeConfig:
                    f"{sorted(known)}")
         _check(0 <= v.min_counter_coverage <= 1, "verdict.min_counter_coverage must be in [0, 1]")
         _validate_backends(self.backends)
-        _check(self.nsd.vertex_mask in ("visual", "nsdgeneral", "all"),
-               f"nsd.vertex_mask must be 'visual', 'nsdgeneral' or 'all', got "
+        _check(self.nsd.vertex_mask in CHOICES["nsd.vertex_mask"],
+               f"nsd.vertex_mask must be {choice_list(CHOICES['nsd.vertex_mask'])}, got "
                f"{self.nsd.vertex_mask!r}")
         _check(self.nsd.image_size >= 16, "nsd.image_size must be ≥ 16")
+
+
+#: The fixed choices of string fields, by ``section.field`` (checked by
+#: :meth:`LocalizeConfig.validate`, listed by :func:`config_help`); the ``kind`` of each
+#: ``[backends.<role>]`` is a key of :data:`BACKENDS`.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "stimuli.verifier": EMBEDDED_VERIFIERS,
+    "region.rule": ("top_k", "causal_positive"),
+    "region.ranking": RANKINGS,
+    "backends.dtype": ("float32", "float16", "bfloat16"),   # utils.hf.DTYPE_NAMES
+    "backends.editor.mask": ("center",),
+    "backends.editor.method": ("telea", "ns"),
+    "backends.verifier.on_failure": ("raise", "nan"),
+    "backends.backbone.pool": ("cls", "mean", "cls+mean"),
+    "nsd.vertex_mask": ("visual", "nsdgeneral", "all"),
+}
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+#: What an unset field means, where it is not plain "the backend's default".
+_UNSET = {"backends.device": "cuda when available",
+          "backends.dtype": "bfloat16 on CUDA, float32 on CPU",
+          "backends.verifier.kind": "stimuli.verifier"}
+
+
+def _help_item(name: str, key: str, value: Any, choices: tuple[str, ...] | None) -> str:
+    unset = f"(unset: {_UNSET[f'{name}.{key}']})" if f"{name}.{key}" in _UNSET else "(unset)"
+    if not choices:
+        return f"{key} {unset}" if value is None else f"{key} = {_toml_value(value)}"
+    if value is None:
+        return f"{key} = {' | '.join(map(_toml_value, choices))} {unset}"
+    rest = [c for c in choices if c != value]
+    return f"{key} = {' | '.join(map(_toml_value, [value, *rest]))}"
+
+
+def _help_tables(name: str, cls: type) -> list[tuple[str, list[str]]]:
+    """(``[table]``, its items) of ``cls`` and of its nested (non-flat) tables."""
+    items: list[str] = []
+    nested: list[tuple[str, list[str]]] = []
+    role = name.removeprefix("backends.") if name.startswith("backends.") else None
+    for key, value in _plain(cls()).items():
+        sub = typing.get_type_hints(cls).get(key)
+        if isinstance(value, dict) and dataclasses.is_dataclass(sub):
+            nested += _help_tables(f"{name}.{key}", sub)
+            continue
+        choices = CHOICES.get(f"{name}.{key}")
+        if key == "kind" and role in BACKENDS:
+            choices = backend_kinds(role)
+        items.append(_help_item(name, key, value, choices))
+    return [(f"[{name}]", items), *nested]
+
+
+def config_help(width: int = 90) -> str:
+    """Every section and field of a config file with its default (and its choices), as
+    listed by ``braincause localize --help``: generated from the dataclasses above and
+    the registry :data:`BACKENDS`, so it cannot drift from them."""
+    lines: list[str] = []
+    for f in dataclasses.fields(LocalizeConfig):
+        for header, items in _help_tables(f.name, typing.get_type_hints(LocalizeConfig)[f.name]):
+            if not items:
+                continue
+            lead = f"  {header:<12}" if len(header) <= 11 else f"  {header}\n" + " " * 14
+            # items are broken between, not inside (NUL stands for their inner spaces)
+            body = textwrap.fill(", ".join(i if len(i) > width - 16 else i.replace(" ", "\0")
+                                           for i in items), width,
+                                 initial_indent=" " * 14, subsequent_indent=" " * 14,
+                                 break_on_hyphens=False, break_long_words=False)
+            lines.append(lead + body[14:].replace("\0", " "))
+    return "\n".join(lines)
 
 
 def read_toml(path: str | Path, hint: str = "") -> dict[str, Any]:
@@ -469,6 +639,12 @@ def _one_of(value: Any, choices: tuple[str, ...], name: str) -> None:
            f"{value!r}")
 
 
+def choice_list(choices: tuple[str, ...], quote: str = "'") -> str:
+    """``'a'``, ``'a' or 'b'``, ``'a', 'b' or 'c'``."""
+    q = [f"{quote}{c}{quote}" for c in choices]
+    return q[0] if len(q) == 1 else f"{', '.join(q[:-1])} or {q[-1]}"
+
+
 def _endpoint(name: str, fields: dict[str, Any]) -> None:
     """Check a chat endpoint's fields as :class:`~braincause.utils.chat.ChatEndpoint` would."""
     from braincause.utils.chat import ChatEndpoint
@@ -483,18 +659,15 @@ def _endpoint(name: str, fields: dict[str, Any]) -> None:
 
 
 def _validate_backends(b: BackendsConfig) -> None:
-    _one_of(b.writer.kind, WRITERS, "backends.writer.kind")
-    _one_of(b.generator.kind, GENERATORS, "backends.generator.kind")
-    _one_of(b.editor.kind, EDITORS, "backends.editor.kind")
-    if b.verifier.kind is not None:
-        _one_of(b.verifier.kind, VERIFIERS, "backends.verifier.kind")
-    _one_of(b.backbone.kind, BACKBONES, "backends.backbone.kind")
-    _one_of(b.retriever.kind, RETRIEVERS, "backends.retriever.kind")
+    for role in BACKENDS:
+        kind = getattr(b, role).kind
+        if kind is not None:  # an unset verifier kind: stimuli.verifier
+            _one_of(kind, backend_kinds(role), f"backends.{role}.kind")
     if b.dtype is not None:
-        _one_of(b.dtype, ("float32", "float16", "bfloat16"), "backends.dtype")
+        _one_of(b.dtype, CHOICES["backends.dtype"], "backends.dtype")
     w = b.writer
     if w.kind == "chat":
-        _endpoint("backends.writer", _endpoint_fields(w))
+        _endpoint("backends.writer", w.chat_fields())
         _check(w.batch_size >= 1, "backends.writer.batch_size must be ≥ 1")
     for name, g in (("generator", b.generator), ("editor", b.editor)):
         _check(g.size is None or g.size >= 8, f"backends.{name}.size must be ≥ 8 pixels")
@@ -502,39 +675,49 @@ def _validate_backends(b: BackendsConfig) -> None:
         _check(g.batch_size >= 1, f"backends.{name}.batch_size must be ≥ 1")
     e = b.editor
     if e.kind == "inpaint":
-        _one_of(e.mask, ("center",), "backends.editor.mask")
-        _one_of(e.method, ("telea", "ns"), "backends.editor.method")
+        _one_of(e.mask, CHOICES["backends.editor.mask"], "backends.editor.mask")
+        _one_of(e.method, CHOICES["backends.editor.method"], "backends.editor.method")
         _check(0 < e.mask_fraction <= 1, "backends.editor.mask_fraction must be in (0, 1]")
         _check(e.radius >= 1 and e.dilate >= 0,
                "backends.editor.radius must be ≥ 1 and dilate ≥ 0")
     v = b.verifier
     if v.kind == "chat-vlm":
-        _endpoint("backends.verifier", {**_endpoint_fields(v),
-                                        "base_url": v.base_url or w.base_url})
+        _endpoint("backends.verifier", v.chat_fields(w))
     if v.kind in ("vlm", "chat-vlm"):
-        _one_of(v.on_failure, ("raise", "nan"), "backends.verifier.on_failure")
+        _one_of(v.on_failure, CHOICES["backends.verifier.on_failure"],
+                "backends.verifier.on_failure")
         _check(v.question is None or "{label}" in v.question,
                "backends.verifier.question must contain {label}")
         _check(v.batch_size >= 1, "backends.verifier.batch_size must be ≥ 1")
-    _one_of(b.backbone.pool, ("cls", "mean", "cls+mean"), "backends.backbone.pool")
+    _one_of(b.backbone.pool, CHOICES["backends.backbone.pool"], "backends.backbone.pool")
     _check(b.backbone.batch_size >= 1 and b.retriever.batch_size >= 1,
            "backends.backbone.batch_size and backends.retriever.batch_size must be ≥ 1")
 
 
-def _endpoint_fields(section: Any) -> dict[str, Any]:
-    """The :class:`~braincause.utils.chat.ChatEndpoint` fields of a writer or verifier table."""
-    keys = ("base_url", "model", "api_key_env", "timeout_s", "max_retries", "backoff_s",
-            "max_concurrency", "temperature", "json_mode", "send_seed", "max_tokens")
-    return {k: getattr(section, k) for k in keys if hasattr(section, k)}
-
-
 def _plain(value: Any) -> Any:
-    """``dataclasses.asdict`` output with tuples as lists (JSON and TOML friendly)."""
+    """A config table as plain data: dicts (flat tables merged into their parent), tuples
+    as lists (JSON and TOML friendly)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(value):
+            v = _plain(getattr(value, f.name))
+            if f.metadata.get("flat"):
+                out.update(v)
+            else:
+                out[f.name] = v
+        return out
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
     return value
+
+
+def _flat_fields(cls: type) -> dict[str, str]:
+    """Key written in the table of ``cls`` → its flat sub-table field holding it."""
+    hints = typing.get_type_hints(cls)
+    return {k: f.name for f in dataclasses.fields(cls) if f.metadata.get("flat")
+            for k in typing.get_type_hints(hints[f.name])}
 
 
 def _optional(want: Any) -> Any:
@@ -550,11 +733,18 @@ def _section(name: str, cls: type, value: Any) -> Any:
     if not isinstance(value, dict):
         raise ConfigError(f"[{name}] must be a table, got {type(value).__name__}")
     hints = typing.get_type_hints(cls)
-    unknown = sorted(set(value) - set(hints))
+    flat = _flat_fields(cls)
+    known = (set(hints) - set(flat.values())) | set(flat)
+    unknown = sorted(set(value) - known)
     if unknown:
-        raise ConfigError(f"unknown field(s) {unknown} in [{name}]; known: {sorted(hints)}")
-    kw = {}
+        raise ConfigError(f"unknown field(s) {unknown} in [{name}]; known: {sorted(known)}")
+    kw: dict[str, Any] = {}
+    for sub in set(flat.values()):  # written in this table, held by a nested one
+        kw[sub] = _section(name, hints[sub], {k: v for k, v in value.items()
+                                              if flat.get(k) == sub})
     for k, v in value.items():
+        if k in flat:
+            continue
         want = hints[k]
         inner = _optional(want)
         if inner is not None:

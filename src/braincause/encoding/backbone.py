@@ -62,11 +62,14 @@ class Backbone(Protocol):
         Length of each image's feature vector.
     layers : tuple of str
         The layers the features come from, in the order their columns are concatenated.
+    image_size : int
+        Side of the square network input; the embedded generator renders at this size.
     """
 
     name: str
     feature_dim: int
     layers: tuple[str, ...]
+    image_size: int
 
     def features(self, images: Images) -> np.ndarray:
         """uint8 RGB images, (n, H, W, 3) or a list of (H, W, 3) → (n, feature_dim) float32."""

@@ -30,9 +30,8 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,10 +39,21 @@ import torch
 from PIL import Image
 
 from braincause.encoding.backbone import Images, _state_digest, as_image_list
-from braincause.exceptions import BackendUnavailable, UserInputError
+from braincause.exceptions import UserInputError
+from braincause.utils.hf import (
+    REAL_EXTRA,
+    check_model_name,
+    dtype_name,
+    hf_cache_dir,
+    hf_load,
+    hf_offline,
+    import_optional,
+    load_pretrained,
+    read_model_json,
+    resolve_device,
+    resolve_dtype,
+)
 
-#: How to install the optional dependencies of the real backends.
-REAL_EXTRA = "pip install 'braincause[real]'"
 #: Bumped whenever a change to this module alters the features or embeddings.
 HF_FEATURE_VERSION = 1
 
@@ -56,171 +66,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 POOLS = ("cls", "mean", "cls+mean")
 _LAYER_RE = re.compile(r"hidden\.(\d+)")
-_TRUE = ("1", "true", "yes", "on")
-_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
-# ------------------------------------------------------------------ hub helpers
-def hf_offline() -> bool:
-    """Whether ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set, read at call time."""
-    return any(os.environ.get(k, "").strip().lower() in _TRUE
-               for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
-
-
-def hf_cache_dir() -> str | None:
-    """The Hugging Face hub cache named by ``HF_HUB_CACHE`` or ``HF_HOME``, read at call time.
-
-    ``None`` lets the libraries use their default (``~/.cache/huggingface/hub``).
-    """
-    if os.environ.get("HF_HUB_CACHE"):
-        return os.environ["HF_HUB_CACHE"]
-    if os.environ.get("HF_HOME"):
-        return str(Path(os.environ["HF_HOME"]) / "hub")
-    return None
-
-
-def import_optional(module: str, what: str) -> Any:
-    """Import an optional dependency or raise :class:`BackendUnavailable` naming the extra."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as e:
-        raise BackendUnavailable(
-            f"{what} needs the Python package {module.split('.')[0]!r} ({e}); install the "
-            f"real backends with `{REAL_EXTRA}`"
-        ) from e
-
-
-def _looks_like_path(model: str) -> bool:
-    """Hub ids are ``name`` or ``owner/name``; anything else is meant as a folder."""
-    return (model.startswith((".", "/", "~")) or model.count("/") > 1 or "\\" in model
-            or Path(model).expanduser().exists())
-
-
-def check_model_name(model: Any, what: str) -> str:
-    """Validate a model id or a local folder (a path that does not exist is an error)."""
-    if isinstance(model, os.PathLike):
-        model = os.fspath(model)
-    if not isinstance(model, str) or not model.strip():
-        raise UserInputError(f"{what}: the model must be a Hugging Face id or a local folder, "
-                             f"got {model!r}")
-    model = model.strip()
-    if _looks_like_path(model):
-        path = Path(model).expanduser()
-        if not path.is_dir():
-            raise BackendUnavailable(
-                f"{what}: the local model folder {str(path)!r} does not exist; pass an existing "
-                f"folder (e.g. one made by `hf download <id> --local-dir DIR`) or a "
-                f"Hugging Face model id"
-            )
-        return str(path)
-    return model
-
-
-def missing_model_message(model: str, what: str, reason: BaseException | str) -> str:
-    """One message naming the model, why it failed, and how to provide it."""
-    text = str(reason).strip().splitlines()[0] if str(reason).strip() else type(reason).__name__
-    text = text[:240]
-    fetch = f"`hf download {model}` (older huggingface_hub: `huggingface-cli download {model}`)"
-    if Path(model).is_dir():
-        return (f"{what} could not be loaded from the folder {model!r}: {text}. The folder must "
-                f"hold a complete copy of a model (config and weights); re-download it with "
-                f"`hf download <model id> --local-dir {model}`")
-    where = hf_cache_dir() or "~/.cache/huggingface/hub"
-    if hf_offline():
-        return (f"{what} {model!r} is not in the Hugging Face cache ({where}) and "
-                f"HF_HUB_OFFLINE is set, so nothing is downloaded at run time. Download it once "
-                f"with {fetch}, or pass the path of a local copy instead of the id")
-    return (f"{what} {model!r} could not be loaded ({text}). Download it with {fetch} "
-            f"(cache: {where}), or pass the path of a local copy instead of the id")
-
-
-def hf_load(loader: Callable[..., Any], model: str, *, what: str,
-            local_files_only: bool | None = None, **kwargs: Any) -> Any:
-    """``loader(model, cache_dir=..., local_files_only=..., **kwargs)`` with clear errors.
-
-    Parameters
-    ----------
-    loader : callable
-        A ``from_pretrained`` of transformers or diffusers.
-    model : str
-        Hub id or local folder (see :func:`check_model_name`).
-    what : str
-        Human name of the thing loaded ("CLIP model"), used in messages.
-    local_files_only : bool, optional
-        Default: :func:`hf_offline`.
-
-    Raises
-    ------
-    BackendUnavailable
-        The model is not cached (offline), cannot be downloaded, or a package is missing.
-    """
-    if local_files_only is None:
-        local_files_only = hf_offline()
-    kwargs.setdefault("cache_dir", hf_cache_dir())
-    try:
-        return loader(model, local_files_only=bool(local_files_only), **kwargs)
-    except ImportError as e:
-        raise BackendUnavailable(f"{what} {model!r} needs a package that is missing: {e}. "
-                                 f"Install the real backends with `{REAL_EXTRA}`") from e
-    except (OSError, ValueError) as e:  # not cached, no network, bad repo id, bad folder
-        raise BackendUnavailable(missing_model_message(model, what, e)) from e
-
-
-def read_model_json(model: str, filename: str, *,
-                    local_files_only: bool | None = None) -> dict[str, Any] | None:
-    """A JSON file of a model folder or hub repo, or None when the model has none.
-
-    Used for the optional ``preprocessor_config.json``; a model without it falls back to
-    documented defaults.
-    """
-    if Path(model).is_dir():
-        path = Path(model) / filename
-        if not path.is_file():
-            return None
-    else:
-        hub = import_optional("huggingface_hub", "reading a model's preprocessing settings")
-        if local_files_only is None:
-            local_files_only = hf_offline()
-        try:
-            path = Path(hub.hf_hub_download(model, filename, cache_dir=hf_cache_dir(),
-                                            local_files_only=bool(local_files_only)))
-        except (OSError, ValueError):  # the file is optional: the model may have none
-            return None
-    with open(path, encoding="utf-8") as fh:
-        data = json.load(fh)
-    return data if isinstance(data, dict) else None
-
-
-def resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:
-    """``None`` → float32 on CPU, bfloat16 on CUDA; strings as in :data:`_DTYPES`."""
-    if dtype is None:
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
-    if isinstance(dtype, torch.dtype):
-        if dtype not in _DTYPES.values():
-            raise UserInputError(f"dtype must be float32, float16 or bfloat16, got {dtype}")
-        return dtype
-    if str(dtype) not in _DTYPES:
-        raise UserInputError(f"dtype must be one of {tuple(_DTYPES)}, got {dtype!r}")
-    return _DTYPES[str(dtype)]
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``None`` → ``cuda`` when available, else ``cpu``."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise UserInputError(f"device must be a torch device such as 'cpu' or 'cuda:0', got "
-                             f"{device!r}") from e
-
-
-def dtype_name(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
-
-
+# ------------------------------------------------------------------ helpers
 @contextlib.contextmanager
 def seeded_init(seed: int) -> Iterator[None]:
     """Random initialisation from ``seed`` without touching the caller's torch RNG."""
@@ -568,13 +416,10 @@ class CLIPBackbone(HFVisionBackbone):
         if hasattr(config, "projection_dim"):  # a full CLIP checkpoint: keep its projection
             vision.projection_dim = config.projection_dim
         with _quiet(tf):  # the text tower's weights are skipped on purpose
-            net = hf_load(tf.CLIPVisionModelWithProjection.from_pretrained, name,
-                          what="CLIP model", local_files_only=local_files_only, config=vision,
-                          use_safetensors=True,
-                          **_dtype_kwarg(tf, resolve_dtype(dtype, dev)))
-        pre = ImagePreprocess.from_processor_config(
-            read_model_json(name, "preprocessor_config.json", local_files_only=local_files_only),
-            default=_scaled_default(cls._default_preprocess, net.config))
+            net = load_pretrained(tf.CLIPVisionModelWithProjection.from_pretrained, name,
+                                  what="CLIP model", library=tf, device=dev, dtype=dtype,
+                                  local_files_only=local_files_only, config=vision)
+        pre = _model_preprocess(name, cls._default_preprocess, net.config, local_files_only)
         return cls(net, layers=layers, pool=pool, preprocess=pre, batch_size=batch_size,
                    device=dev, dtype=dtype, source=name)
 
@@ -626,13 +471,10 @@ class DINOv2Backbone(HFVisionBackbone):
         tf = import_optional("transformers", "DINOv2Backbone")
         name = check_model_name(model, "DINOv2Backbone")
         dev = resolve_device(device)
-        net = hf_load(tf.Dinov2Model.from_pretrained, name, what="DINOv2 model",
-                      use_safetensors=True,
-                      local_files_only=local_files_only,
-                      **_dtype_kwarg(tf, resolve_dtype(dtype, dev)))
-        pre = ImagePreprocess.from_processor_config(
-            read_model_json(name, "preprocessor_config.json", local_files_only=local_files_only),
-            default=_scaled_default(cls._default_preprocess, net.config))
+        net = load_pretrained(tf.Dinov2Model.from_pretrained, name, what="DINOv2 model",
+                              library=tf, device=dev, dtype=dtype,
+                              local_files_only=local_files_only)
+        pre = _model_preprocess(name, cls._default_preprocess, net.config, local_files_only)
         return cls(net, layers=layers, pool=pool, preprocess=pre, batch_size=batch_size,
                    device=dev, dtype=dtype, source=name)
 
@@ -651,6 +493,15 @@ def _scaled_default(default: ImagePreprocess, config: Any) -> ImagePreprocess:
                            default.std, default.resample)
 
 
+def _model_preprocess(name: str, default: ImagePreprocess, config: Any,
+                      local_files_only: bool | None) -> ImagePreprocess:
+    """The model's ``preprocessor_config.json`` settings, else the family's ``default``
+    scaled to the model's image size."""
+    return ImagePreprocess.from_processor_config(
+        read_model_json(name, "preprocessor_config.json", local_files_only=local_files_only),
+        default=_scaled_default(default, config))
+
+
 @contextlib.contextmanager
 def _quiet(tf: Any) -> Iterator[None]:
     """Silence transformers' load report (unused weights) for one call."""
@@ -661,11 +512,6 @@ def _quiet(tf: Any) -> Iterator[None]:
     finally:
         tf.logging.set_verbosity(old)
 
-
-def _dtype_kwarg(tf: Any, dtype: torch.dtype) -> dict[str, Any]:
-    """``dtype=`` for transformers ≥ 4.56, ``torch_dtype=`` before."""
-    major, minor = (int(p) for p in re.findall(r"\d+", tf.__version__)[:2])
-    return {"dtype" if (major, minor) >= (4, 56) else "torch_dtype": dtype}
 
 
 # ------------------------------------------------------------------ CLIP embeddings
@@ -730,15 +576,13 @@ class CLIPEmbedder:
         tf = import_optional("transformers", "CLIPEmbedder")
         name = check_model_name(model, "CLIPEmbedder")
         dev = resolve_device(device)
-        net = hf_load(tf.CLIPModel.from_pretrained, name, what="CLIP model",
-                      use_safetensors=True,
-                      local_files_only=local_files_only,
-                      **_dtype_kwarg(tf, resolve_dtype(dtype, dev)))
+        net = load_pretrained(tf.CLIPModel.from_pretrained, name, what="CLIP model",
+                              library=tf, device=dev, dtype=dtype,
+                              local_files_only=local_files_only)
         tok = hf_load(tf.AutoTokenizer.from_pretrained, name, what="CLIP tokenizer",
                       local_files_only=local_files_only)
-        pre = ImagePreprocess.from_processor_config(
-            read_model_json(name, "preprocessor_config.json", local_files_only=local_files_only),
-            default=_scaled_default(CLIPBackbone._default_preprocess, net.config))
+        pre = _model_preprocess(name, CLIPBackbone._default_preprocess, net.config,
+                                local_files_only)
         return cls(net, tok, preprocess=pre, batch_size=batch_size, device=dev, dtype=dtype,
                    source=name)
 

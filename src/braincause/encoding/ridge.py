@@ -18,7 +18,7 @@ import json
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -40,6 +40,29 @@ def _check_2d(name: str, a: Any, dtype: np.dtype) -> np.ndarray:
         raise UserInputError(f"{name} contains {bad} NaN or infinite values; remove or impute "
                              "them before fitting")
     return arr
+
+
+@runtime_checkable
+class BrainEncoder(Protocol):
+    """What the pipeline needs from a fitted encoding model (image features → voxels).
+
+    The embedded one is :class:`RidgeEncoder`, fitted on a subject's measured training
+    images by :func:`braincause.encoding.fit.fit_encoder`.
+    """
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted voxel responses to images, from their backbone features.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, n_features)
+            Backbone features of the images.
+
+        Returns
+        -------
+        ndarray of shape (n_images, n_voxels)
+            Predicted responses, on the scale of the training targets.
+        """
 
 
 class RidgeEncoder:

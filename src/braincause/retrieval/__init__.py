@@ -12,12 +12,13 @@ Importing this package does not import torch; the sentence model is loaded when 
 first index is built.
 """
 
-from braincause.retrieval.index import CaptionIndex, TextEmbedder
+from braincause.retrieval.index import CaptionIndex, Retriever, TextEmbedder
 from braincause.retrieval.search import Retrieval, Verifier, retrieve_negatives, retrieve_positives
 
 __all__ = [
     "CaptionIndex",
     "Retrieval",
+    "Retriever",
     "TextEmbedder",
     "Verifier",
     "retrieve_negatives",

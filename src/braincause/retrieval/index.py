@@ -70,6 +70,59 @@ class TextEmbedder(Protocol):
         """Identifies the model and every setting that changes the embeddings."""
 
 
+@runtime_checkable
+class Retriever(Protocol):
+    """Text → image similarity over a subject's measured images (the ``Retriever`` role).
+
+    :class:`CaptionIndex` (captions) and :class:`~braincause.retrieval.clip.CLIPRetriever`
+    (CLIP image embeddings) implement it; the searches of
+    :mod:`braincause.retrieval.search` take either.
+
+    Attributes
+    ----------
+    n_images : int
+        Images in the pool (``similarity`` returns one score per image).
+    dim : int
+        Length of the embeddings.
+    embedder : object
+        The text (and image) model; its ``fingerprint()`` identifies the embeddings.
+    cache_path : Path or None
+        Where the pool's embeddings are cached.
+    loaded_from_cache : bool
+    """
+
+    n_images: int
+    dim: int
+    embedder: Any
+    cache_path: Path | None
+    loaded_from_cache: bool
+
+    def query_embedding(self, text: str) -> np.ndarray:
+        """The embedding of a query.
+
+        Parameters
+        ----------
+        text : str
+
+        Returns
+        -------
+        ndarray of shape (dim,)
+            float32, unit norm.
+        """
+
+    def similarity(self, text: str) -> np.ndarray:
+        """The similarity of every image of the pool to a query.
+
+        Parameters
+        ----------
+        text : str
+
+        Returns
+        -------
+        ndarray of shape (n_images,)
+        """
+
+
 def _caption_lists(captions: Any) -> list[list[str]]:
     if isinstance(captions, (str, bytes)) or not isinstance(captions, Sequence):
         raise UserInputError(

@@ -11,7 +11,7 @@ import numpy as np
 from braincause.exceptions import UserInputError
 
 if TYPE_CHECKING:
-    from braincause.retrieval.index import CaptionIndex
+    from braincause.retrieval.index import Retriever
 
 #: A verifier: (k,) int64 image indices → (k,) bool, True where the check passes.
 Verifier = Callable[[np.ndarray], np.ndarray]
@@ -88,7 +88,7 @@ def _positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
-def _candidates(index: CaptionIndex, candidates: Any) -> np.ndarray:
+def _candidates(index: Retriever, candidates: Any) -> np.ndarray:
     """Validated candidate image indices: sorted, unique int64."""
     n = index.n_images
     if candidates is None:
@@ -131,14 +131,16 @@ def _rank_desc(sim: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------ retrieval
-def retrieve_positives(index: CaptionIndex, query: str, *, candidates: np.ndarray | None = None,
+def retrieve_positives(index: Retriever, query: str, *, candidates: np.ndarray | None = None,
                        verify: Verifier | None, top: int = 200,
                        max_keep: int | None = None) -> Retrieval:
     """Images that show ``query``: the most similar candidates, then verified.
 
     Parameters
     ----------
-    index : CaptionIndex
+    index : Retriever
+        A :class:`~braincause.retrieval.index.CaptionIndex`, a
+        :class:`~braincause.retrieval.clip.CLIPRetriever` or any other implementation.
     query : str
         Text describing the concept ("a photo of a dog").
     candidates : (m,) int array or (n_images,) bool mask, optional
@@ -175,7 +177,7 @@ def retrieve_positives(index: CaptionIndex, query: str, *, candidates: np.ndarra
                      ranked=ranked, verified=ok)
 
 
-def retrieve_negatives(index: CaptionIndex, negative_query: str, target_query: str, *,
+def retrieve_negatives(index: Retriever, negative_query: str, target_query: str, *,
                        candidates: np.ndarray | None = None,
                        verify_negative: Verifier | None,
                        verify_target_absent: Verifier | None, top: int = 100,
@@ -190,7 +192,9 @@ def retrieve_negatives(index: CaptionIndex, negative_query: str, target_query: s
 
     Parameters
     ----------
-    index : CaptionIndex
+    index : Retriever
+        A :class:`~braincause.retrieval.index.CaptionIndex`, a
+        :class:`~braincause.retrieval.clip.CLIPRetriever` or any other implementation.
     negative_query : str
         The counter-concept ("a photo of a plate").
     target_query : str

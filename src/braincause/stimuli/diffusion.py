@@ -128,12 +128,11 @@ def load_pipeline(model: str | os.PathLike[str], *, pipeline_class: str | type |
     UserInputError
         An unknown ``pipeline_class``.
     """
-    from braincause.encoding.hf import (
+    from braincause.utils.hf import (
         check_model_name,
-        hf_load,
         import_optional,
+        load_pretrained,
         resolve_device,
-        resolve_dtype,
     )
 
     diffusers = import_optional("diffusers", "the diffusers backends")
@@ -148,14 +147,9 @@ def load_pipeline(model: str | os.PathLike[str], *, pipeline_class: str | type |
         cls = pipeline_class
     name = check_model_name(model, "diffusers pipeline")
     dev = resolve_device(device)
-    # diffusers renamed ``torch_dtype`` to ``dtype`` (0.36 era); pass what it understands
-    from diffusers.pipelines import pipeline_utils
-
-    key = "dtype" if hasattr(pipeline_utils, "_resolve_dtype") else "torch_dtype"
-    kwargs[key] = resolve_dtype(dtype, dev)
-    kwargs.setdefault("use_safetensors", True)  # never unpickle .bin checkpoints
-    pipe = hf_load(cls.from_pretrained, name, what="diffusers pipeline",
-                   local_files_only=local_files_only, **kwargs)
+    pipe = load_pretrained(cls.from_pretrained, name, what="diffusers pipeline",
+                           library=diffusers, device=dev, dtype=dtype,
+                           local_files_only=local_files_only, **kwargs)
     pipe = pipe.to(dev)
     pipe.set_progress_bar_config(disable=True)
     return pipe

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -51,18 +52,54 @@ class Generated:
 
 @runtime_checkable
 class ImageGenerator(Protocol):
+    """What the stimulus pipeline needs from a text-to-image model.
+
+    Attributes
+    ----------
+    config : dict
+        JSON-serialisable settings (part of the stimulus cache key).
+    image_size : int
+        Side of the square images it makes (the editor of a run edits at this size).
+    """
+
     config: dict[str, Any]
+    image_size: int
 
     def generate(self, prompt: str, *, seed: int) -> Generated:
-        ...
+        """One image for ``prompt``, reproducible from ``seed`` (a failed one has
+        ``image=None`` and an ``error``)."""
 
 
 @runtime_checkable
 class ImageEditor(Protocol):
+    """What the stimulus pipeline needs from a counterfactual editor.
+
+    ``source`` holds the scene record of an embedded-world image (an exact intervention)
+    or its pixels (``exact=False``, for a pixel editor).
+    """
+
     config: dict[str, Any]
 
     def edit(self, source: Generated, instruction: str, *, seed: int) -> Generated:
-        ...
+        """``source`` edited by ``instruction``, reproducible from ``seed``."""
+
+
+@runtime_checkable
+class BatchImageGenerator(ImageGenerator, Protocol):
+    """An :class:`ImageGenerator` that also makes several images per call (diffusers):
+    the stimulus pipeline then hands it whole chunks."""
+
+    def generate_batch(self, prompts: Sequence[str], seeds: Sequence[int]) -> list[Generated]:
+        """``[generate(p, seed=s) for p, s in zip(prompts, seeds)]``, batched."""
+
+
+@runtime_checkable
+class BatchImageEditor(ImageEditor, Protocol):
+    """An :class:`ImageEditor` that also edits several images per call."""
+
+    def edit_batch(self, sources: Sequence[Generated], instructions: Sequence[str],
+                   seeds: Sequence[int]) -> list[Generated]:
+        """``[edit(g, i, seed=s) for ...]``, batched."""
 
 
 class SceneGenerator:

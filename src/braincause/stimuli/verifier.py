@@ -83,14 +83,17 @@ class ConceptVerifier(Protocol):
 
     ``presence`` and ``verify`` take the evidence by keyword: ``features`` (n, D) backbone
     features, ``scenes`` (n scene records) or ``images`` (n uint8 RGB images). An
-    implementation reads what it needs (``needs_scenes`` tells which; image-reading
-    verifiers such as CLIP or a VLM also set ``needs_images = True``) and raises
-    :class:`~braincause.exceptions.UserInputError` when it is missing.
+    implementation declares what it reads (``needs_scenes``, else ``needs_images``, else
+    features) and raises :class:`~braincause.exceptions.UserInputError` when it is missing.
 
     Attributes
     ----------
     needs_scenes : bool
-        True when the verifier reads scene records rather than image features.
+        True when the verifier reads scene records (the embedded oracle); it is then
+        given ``scenes=`` only.
+    needs_images : bool
+        True when it reads the pixels (CLIP, a VLM): ``images=`` instead of backbone
+        features.
     concepts : tuple of str
         Names of the concepts it can verify.
     config : dict
@@ -98,6 +101,7 @@ class ConceptVerifier(Protocol):
     """
 
     needs_scenes: bool
+    needs_images: bool
 
     @property
     def concepts(self) -> tuple[str, ...]: ...
@@ -114,8 +118,12 @@ class ConceptVerifier(Protocol):
                threshold: float = 0.5) -> np.ndarray:
         """(n,) bool: the image shows (``present=True``) or lacks (``False``) ``concept``."""
 
+    def fit(self, progress: Progress | None = None) -> ConceptVerifier:
+        """The verifier ready to use (trained or loaded; zero-shot ones return themselves)."""
+
     def accuracy(self) -> dict[str, dict[str, Any]]:
-        """Held-out accuracy per concept (see :meth:`ProbeVerifier.accuracy`)."""
+        """Held-out accuracy per concept (see :meth:`ProbeVerifier.accuracy`); empty for a
+        verifier without held-out data of its own (zero-shot ones)."""
 
     def fingerprint(self) -> str:
         """Hash of :attr:`config` (for caches of verified stimuli)."""
@@ -392,7 +400,7 @@ class ProbeVerifier:
 
     Attributes
     ----------
-    needs_scenes : bool
+    needs_scenes, needs_images : bool
         False: the probes read image features.
     coef_ : (K, D) float64, intercept_ : (K,) float64
         Probe weights on standardised features (after :meth:`fit`).
@@ -404,6 +412,7 @@ class ProbeVerifier:
     """
 
     needs_scenes = False
+    needs_images = False
 
     def __init__(self, backbone=None, *, concepts: Sequence[str] | None = None,
                  n_natural: int = DEFAULT_N_NATURAL, n_per_concept: int = DEFAULT_N_PER_CONCEPT,
@@ -791,9 +800,12 @@ class OracleVerifier:
     ----------
     needs_scenes : bool
         True: :meth:`presence` reads ``scenes``.
+    needs_images : bool
+        False.
     """
 
     needs_scenes = True
+    needs_images = False
 
     def __repr__(self) -> str:
         return "OracleVerifier()"

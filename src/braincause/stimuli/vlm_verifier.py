@@ -145,22 +145,20 @@ class VLMVerifier:
             transformers (or torchvision, for Qwen-VL processors) is missing, or the model
             is not cached while ``HF_HUB_OFFLINE`` is set / cannot be downloaded.
         """
-        from braincause.encoding.hf import (
-            _dtype_kwarg,
+        from braincause.utils.hf import (
             check_model_name,
             hf_load,
             import_optional,
+            load_pretrained,
             resolve_device,
-            resolve_dtype,
         )
 
         tf = import_optional("transformers", "VLMVerifier")
         name = check_model_name(model, "VLMVerifier")
         dev = resolve_device(device)
-        net = hf_load(tf.AutoModelForImageTextToText.from_pretrained, name,
-                      what="vision-language model", local_files_only=local_files_only,
-                      use_safetensors=True,
-                      **_dtype_kwarg(tf, resolve_dtype(dtype, dev)))
+        net = load_pretrained(tf.AutoModelForImageTextToText.from_pretrained, name,
+                              what="vision-language model", library=tf, device=dev,
+                              dtype=dtype, local_files_only=local_files_only)
         proc = hf_load(tf.AutoProcessor.from_pretrained, name, what="VLM processor",
                        local_files_only=local_files_only)
         return cls(net.to(dev), proc, source=name, **kwargs)
