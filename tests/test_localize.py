@@ -224,3 +224,88 @@ def test_null_subject_discovery_rate():
     res = null_calibration(sorted(CONCEPTS)[:50], [0, 1])
     assert res["n_runs"] >= 100
     assert res["discovery_rate"] <= 0.05
+
+
+# ------------------------------------------------------------------ the run-folder contract
+def test_run_folder_round_trip(faces):
+    """result.json is the typed record's document; the one reader gives it back."""
+    from braincause.runfolder import SCHEMA_VERSION, RunResult, read_run
+
+    res, out = faces
+    folder = read_run(out)
+    assert folder.result["schema_version"] == SCHEMA_VERSION
+    assert folder.result == json.loads(json.dumps(res.to_dict()))
+    assert folder.record.to_dict() == folder.result
+    assert RunResult.from_dict(folder.result).to_dict() == folder.result
+    assert list(folder.record.region.voxels) == list(res.region)
+    assert folder.record.verdict.verdict == res.verdict
+    assert set(folder.record.p_causal) == {"act_gen", "causal_gen", "edits", "act_meas",
+                                           "causal_meas"}
+    assert folder.maps["region"].sum() == folder.record.region.size
+
+
+def test_benchmark_scores_regions_with_the_pipeline_stage(faces):
+    """The benchmark's scores of extra regions come from localize's own stage function:
+    on localize's region they reproduce localize's numbers exactly."""
+    from braincause.pipeline import score_region
+
+    res, _ = faces
+    art = res.artifacts
+    mask = art.regions.masks(art.ctx.n_voxels)["causal"]
+    points = score_region(art.ctx, art.evidence, mask)
+    rec = res.record.region.scores
+    assert points["train_generated"] == rec.train_generated
+    for block in ("eval_generated", "eval_measured"):
+        for s, v in points[block].items():
+            assert round(v, 6) == rec.value(block, s), (block, s)
+
+
+def test_failed_run_leaves_the_folder_as_it_was(faces, tmp_path, monkeypatch):
+    """Outputs are staged: a run that fails at its last step changes nothing in --out,
+    and files braincause did not write are never removed."""
+    import shutil
+
+    import braincause.report as report
+    from braincause.pipeline import localize
+
+    _, src = faces
+    out = tmp_path / "run"
+    shutil.copytree(src, out)
+    (out / "notes.txt").write_text("mine")
+    (out / "stimuli" / "my-image.png").write_bytes(b"x")
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def broken(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(report, "write_report", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        localize("faces", subject="synth-01", seed=0, config=LocalizeConfig.from_dict(SMALL),
+                 out=out)  # the fixture's stimuli (cached); run.created would differ
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".staging")]
+
+
+def test_stale_followup_loses_only_its_own_files(faces, tmp_path):
+    """A run that designs no follow-up removes an earlier design's files (as its
+    design.json lists them) and keeps anything else in followup/."""
+    from braincause.pipeline import localize
+
+    out = tmp_path / "run"
+    fu = out / "followup"
+    (fu / "stimuli").mkdir(parents=True)
+    (fu / "design.json").write_text(json.dumps({
+        "files": {"events": ["task-x_run-01_events.tsv"], "events_sidecar": "task-x_events.json",
+                  "conditions": "conditions.csv", "protocol": "protocol.md",
+                  "psychopy_sequences": ["psychopy_run-01.csv"], "stimuli": "stimuli/"},
+        "stimuli": [{"file": "a.png"}]}))
+    for name in ("task-x_run-01_events.tsv", "task-x_events.json", "conditions.csv",
+                 "protocol.md", "psychopy_run-01.csv", "stimuli/a.png"):
+        (fu / name).write_text("old")
+    (fu / "my-notes.md").write_text("mine")
+    res = localize("faces", subject="synth-01", seed=0, config=LocalizeConfig.from_dict(SMALL),
+                   out=out, followup=False, report=False)
+    assert res.to_dict()["outputs"]["followup"] is None
+    assert sorted(p.name for p in fu.rglob("*")) == ["my-notes.md"]
+    assert (out / "result.json").is_file() and not (out / "report.html").exists()

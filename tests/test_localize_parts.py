@@ -202,7 +202,7 @@ def test_maps_of_a_subject_without_areas():
     """synth-null has no planted areas or decoys: its maps carry no area fields."""
     from types import SimpleNamespace
 
-    from braincause.pipeline import _maps
+    from braincause.pipeline import voxel_maps as _maps
     from braincause.scoring import VoxelScores
 
     n = 5

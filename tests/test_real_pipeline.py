@@ -140,7 +140,7 @@ def _one_torch_thread():
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("real")
     write_mini_nsd(root / "nsd", n_sessions=3, trials_per_session=60, n_stimuli=150,
-                   n_subject_images=60, n_shared=20, n_vertices=10242, seed=3)
+                   n_subject_images=60, n_shared=20, n_vertices=10242, random_state=3)
     return {"root": root, "nsd": root / "nsd", "clip": save_tiny_clip(root / "clip"),
             "sd": save_tiny_pipeline(root / "sd"),
             "edit": save_tiny_pipeline(root / "edit", "instruct-pix2pix")}
@@ -220,23 +220,25 @@ def test_outputs_on_real_data(run):
     assert {e["role"] for e in manifest} == {"positive", "negative", "edit"}
 
 
-def test_failure_after_result_json_removes_it(world, server, run, tmp_path, monkeypatch):
-    """A run that fails after writing result.json (here: the report) takes it back, and a
-    stale result of an earlier run is gone too."""
+def test_failure_at_the_last_step_leaves_the_folder_as_it_was(world, server, run, tmp_path,
+                                                               monkeypatch):
+    """A run that fails after everything else is written (here: the report) changes
+    nothing in --out: the outputs were staged, and an earlier run's files stay."""
     import braincause.report
 
     out = tmp_path / "out"
     out.mkdir()
-    (out / "result.json").write_text('{"stale": true}')
-    (out / "report.html").write_text("stale")
+    (out / "result.json").write_text('{"earlier": true}')
+    (out / "report.html").write_text("earlier")
 
     def broken(*a, **k):
         raise RuntimeError("the report failed")
 
     monkeypatch.setattr(braincause.report, "write_report", broken)
     assert _localize(world, run["cfg"], out) == 1   # an internal error, everything cached
-    assert not (out / "result.json").exists() and not (out / "report.html").exists()
-    assert (out / "maps.npz").exists()                # written before result.json
+    assert (out / "result.json").read_text() == '{"earlier": true}'
+    assert (out / "report.html").read_text() == "earlier"
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "result.json"]
 
 
 # ----------------------------------------------------------------------------- errors
@@ -252,13 +254,13 @@ def test_unreachable_endpoint_exits_2_naming_the_url(world, tmp_path, capsys):
     url = f"http://127.0.0.1:{_closed_port()}/v1"
     out = tmp_path / "out"
     out.mkdir()
-    (out / "result.json").write_text('{"stale": true}')
+    (out / "result.json").write_text('{"earlier": true}')
     cfg = _write_config(tmp_path / "c.toml", world, url)
     assert _localize(world, cfg, out) == 2
     err = capsys.readouterr().err
     assert f"{url}/chat/completions" in err and "backends.writer" in err
     assert "vllm serve" in err and len(err.strip().splitlines()) == 1
-    assert not (out / "result.json").exists()
+    assert (out / "result.json").read_text() == '{"earlier": true}'  # nothing lost
 
 
 TINY = re.sub(r"(n_positive_train|n_positive_eval|n_negative_prompts|n_counter|"

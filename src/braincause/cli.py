@@ -477,7 +477,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     say = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     res = gt.run_benchmark(concepts=concepts, subjects=subjects,
                            null_subject=None if args.no_null else gt.NULL_SUBJECT,
-                           null_repeats=null_repeats, config=config, base_seed=args.seed,
+                           null_repeats=null_repeats, config=config, seed=args.seed,
                            workers=args.workers, work=args.work, resume=not args.no_resume,
                            out=out, quick=args.quick, progress=say)
     if args.json:

@@ -174,6 +174,14 @@ class VerdictConfig:
     require_measured: tuple[str, ...] = ("causal_meas",)
 
 
+#: The criteria of the paper's significance test (PAPER.md §2.6), each a region score on
+#: held-out data: name -> (score block of result.json's region scores, score).
+CRITERIA: dict[str, tuple[str, str]] = {
+    "act_gen": ("eval_generated", "s_pos"), "causal_gen": ("eval_generated", "s_neg"),
+    "edits": ("eval_generated", "s_edit"), "act_meas": ("eval_measured", "s_pos"),
+    "causal_meas": ("eval_measured", "s_neg")}
+
+
 DEFAULT_CLIP = "openai/clip-vit-large-patch14"
 
 
@@ -509,7 +517,7 @@ class LocalizeConfig:
         _check(st.n_permutations >= 1 and st.n_bootstrap >= 1,
                "stats.n_permutations and stats.n_bootstrap must be ≥ 1")
         _check(0 < st.ci_level < 1, "stats.ci_level must be in (0, 1)")
-        known = {"act_gen", "causal_gen", "edits", "act_meas", "causal_meas"}
+        known = set(CRITERIA)
         for name in ("require_generated", "require_measured"):
             bad = set(getattr(v, name)) - known
             _check(not bad, f"verdict.{name} has unknown criteria {sorted(bad)}; known: "

@@ -30,7 +30,7 @@ the planted areas tuned to the concept (:func:`tuned_areas`). Null family-wise e
 is the fraction of runs on ``synth-null`` (no representation anywhere) with a
 discovery.
 
-Tasks run in a process pool; each task's seed comes from (base seed, concept,
+Tasks run in a process pool; each task's seed comes from (benchmark seed, concept,
 repeat) only (:func:`task_seed`), never from worker order, and is the same for every
 subject, so a concept's stimuli are generated once and shared by all subjects (as the
 paper scores one generated dataset per concept in each subject). Each finished task is
@@ -44,6 +44,7 @@ import json
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,24 +54,25 @@ import numpy as np
 
 from braincause.bench._common import ALIGN_K, METHODS
 from braincause.bench.null import SMALL
-from braincause.config import LocalizeConfig
+from braincause.config import CRITERIA, LocalizeConfig
+from braincause.evaluate.overlap import overlap as voxel_metrics
 from braincause.exceptions import UserInputError
+from braincause.regions import top_k
+from braincause.runfolder import SCORES, RegionScores
 
 __all__ = [
     "BENCH", "FULL_CONCEPTS", "METHODS", "QUICK_CONCEPTS", "SUBJECTS", "Task", "aggregate",
     "plan_tasks", "run_benchmark", "task_seed", "top_k", "tuned_areas", "voxel_metrics",
 ]
 
-#: Table 1 columns (PAPER.md §6.2): name -> (data block, score).
-TABLE1 = {"act_gen": ("eval_generated", "s_pos"), "act_meas": ("eval_measured", "s_pos"),
-          "causal_gen": ("eval_generated", "s_neg"), "causal_meas": ("eval_measured", "s_neg"),
-          "edits": ("eval_generated", "s_edit")}
+#: Table 1 columns (PAPER.md §6.2): the criteria, name -> (data block, score).
+TABLE1 = CRITERIA
 SUBJECTS = ("synth-01", "synth-02", "synth-03", "synth-04")
 NULL_SUBJECT = "synth-null"
 #: A true positive counts as *located* when its region's precision reaches this.
 LOCATED_PRECISION = 0.5
 #: Bump when the per-task record changes (invalidates resumed task files).
-RECORD_VERSION = "gtb-1"
+RECORD_VERSION = "gtb-2"
 
 #: The benchmark configuration: :data:`braincause.bench.null.SMALL` (every stage runs,
 #: ~10 s per warm run on one core) with the EVAL split enlarged towards the paper's
@@ -104,7 +106,19 @@ QUICK_CONCEPTS = ("human_face", "food", "sky", "plate")
 # ------------------------------------------------------------------ tasks and seeds
 @dataclass(frozen=True, order=True)
 class Task:
-    """One ``localize`` run: ``concept`` in ``subject`` with stimuli seed ``seed``."""
+    """One ``localize`` run: ``concept`` in ``subject`` with stimuli seed ``seed``.
+
+    Attributes
+    ----------
+    subject : str
+        Synthetic subject id.
+    concept : str
+        Concept name of the synthetic world.
+    repeat : int
+        0 for the run every subject shares; 1, 2… for the null subject's further runs.
+    seed : int
+        The ``localize`` seed (:func:`task_seed`).
+    """
 
     subject: str
     concept: str
@@ -113,66 +127,83 @@ class Task:
 
     @property
     def name(self) -> str:
+        """``subject/concept-r<repeat>``, for messages."""
         return f"{self.subject}/{self.concept}-r{self.repeat}"
 
 
-def task_seed(base_seed: int, concept: str, repeat: int = 0) -> int:
-    """The seed of a task: a function of (base seed, concept, repeat) only.
+def task_seed(seed: int, concept: str, repeat: int = 0) -> int:
+    """The seed of a task: a function of (benchmark seed, concept, repeat) only.
 
     The subject is left out on purpose: every subject sees the same stimuli of a concept.
+
+    Parameters
+    ----------
+    seed : int
+        The benchmark's seed (:func:`run_benchmark`'s ``seed``).
+    concept : str
+    repeat : int, default=0
+
+    Returns
+    -------
+    int
+        In [0, 2**31): the first word of ``SeedSequence([seed, hash(concept), repeat])``,
+        the concept hashed with SHA-256.
     """
     h = int.from_bytes(hashlib.sha256(concept.encode()).digest()[:4], "little")
-    ss = np.random.SeedSequence([int(base_seed), h, int(repeat)])
+    ss = np.random.SeedSequence([int(seed), h, int(repeat)])
     return int(ss.generate_state(1)[0] & 0x7FFFFFFF)
 
 
 def plan_tasks(concepts: Sequence[str], subjects: Sequence[str], *, null_subject: str | None,
-               null_repeats: int, base_seed: int) -> list[Task]:
+               null_repeats: int, seed: int) -> list[Task]:
     """Every task, subject-major: consecutive tasks are different concepts, so parallel
-    workers rarely build the same concept's stimuli at the same time."""
-    tasks = [Task(s, c, 0, task_seed(base_seed, c, 0)) for s in subjects for c in concepts]
+    workers rarely build the same concept's stimuli at the same time.
+
+    Parameters
+    ----------
+    concepts : sequence of str
+        Concept names.
+    subjects : sequence of str
+        Synthetic subject ids; each runs every concept once (repeat 0).
+    null_subject : str or None
+        A subject without representation that runs every concept ``null_repeats``
+        times; None for none.
+    null_repeats : int
+        Runs of each concept on ``null_subject``.
+    seed : int
+        The benchmark's seed (see :func:`task_seed`).
+
+    Returns
+    -------
+    list of Task
+        Every (subject, concept) of repeat 0, then the null subject's repeats.
+    """
+    tasks = [Task(s, c, 0, task_seed(seed, c, 0)) for s in subjects for c in concepts]
     if null_subject is not None:
-        tasks += [Task(null_subject, c, r, task_seed(base_seed, c, r))
+        tasks += [Task(null_subject, c, r, task_seed(seed, c, r))
                   for r in range(null_repeats) for c in concepts]
     return tasks
 
 
 # ------------------------------------------------------------------ metric functions
-def top_k(signal: np.ndarray, keep: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` highest finite ``signal`` values among ``keep`` voxels, best
-    first; ties go to the lower voxel index (deterministic).
-
-    Parameters
-    ----------
-    signal : (n_voxels,) array
-    keep : (n_voxels,) bool array
-    k : int
-    """
-    signal = np.asarray(signal, np.float64)
-    ok = np.flatnonzero(np.asarray(keep, bool) & np.isfinite(signal))
-    order = np.lexsort((ok, -signal[ok]))  # last key first: by -signal, then by index
-    return ok[order[:k]]
-
-
-def voxel_metrics(region: np.ndarray, truth: np.ndarray) -> dict[str, float | None]:
-    """Precision, recall and Dice of a region (bool mask) against the true voxels.
-
-    precision = |R ∩ T| / |R|, recall = |R ∩ T| / |T| (None when T is empty),
-    Dice = 2 |R ∩ T| / (|R| + |T|) (0 when both are empty).
-    """
-    region, truth = np.asarray(region, bool), np.asarray(truth, bool)
-    if region.shape != truth.shape:
-        raise ValueError(f"region {region.shape} and truth {truth.shape} differ in shape")
-    tp, nr, nt = int((region & truth).sum()), int(region.sum()), int(truth.sum())
-    return {"precision": tp / nr if nr else 0.0, "recall": tp / nt if nt else None,
-            "dice": 2 * tp / (nr + nt) if nr + nt else 0.0}
-
-
 def tuned_areas(concept: str, areas: Sequence[Any]) -> list[str]:
     """The planted areas tuned to ``concept``: those whose tuning includes a semantic
     feature (:data:`braincause.synth.features.SEMANTIC`) of one of its categories
     (faces → FFA, OFA, pSTS-face; person → EBA, FBA; hand → EBA, tool area; …). Empty
-    for concepts without a semantic feature (scenes, sky, signs…)."""
+    for concepts without a semantic feature (scenes, sky, signs…).
+
+    Parameters
+    ----------
+    concept : str
+        A concept name of the synthetic world.
+    areas : sequence of Area
+        A subject's areas (``TrueBrain.areas``).
+
+    Returns
+    -------
+    list of str
+        Names of the tuned planted areas, in the order of ``areas``.
+    """
     from braincause.synth.concepts import CONCEPTS
     from braincause.synth.features import SEMANTIC
 
@@ -204,90 +235,16 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
 _CTX: dict[str, Any] = {}
 
 
-def _context(subject: str, cfg: LocalizeConfig) -> dict[str, Any]:
-    """What re-scoring regions needs, built once per worker and subject (all cached on
-    disk by the localize run before it)."""
+def _context(subject: str, cfg: LocalizeConfig):
+    """:func:`braincause.pipeline.prepare_run` of ``subject``, once per worker and subject
+    (what the warm-up builds into the disk cache)."""
+    from braincause.pipeline import SyntheticWorld, prepare_run
+
     key = f"{subject}:{cfg.hash()}"
-    if _CTX.get("key") == key:
-        return _CTX
-    from braincause.backends import build_retriever, build_roles
-    from braincause.datasets.synthetic import load_subject
-    from braincause.encoding.fit import fit_encoder
-    from braincause.evaluate.measured import PoolVerifier
-    from braincause.pipeline import _pool_images
-
-    _CTX.clear()
-    subj = load_subject(subject)
-    built = build_roles(cfg, use_cache=True)
-    fit = fit_encoder(subj, built.backbone, threshold=cfg.region.r_threshold, use_cache=True)
-    built.verifier = built.verifier.fit()
-    scenes = subj.pool.scenes if getattr(built.verifier, "needs_scenes", False) else None
-    pv = PoolVerifier(built.verifier, fit.pool_features(), scenes,
-                      cfg.stimuli.verifier_threshold, cfg.retrieval.absent_threshold,
-                      images=_pool_images(subj))
-    _CTX.update(key=key, subj=subj, built=built, fit=fit, pv=pv,
-                index=build_retriever(cfg, subj, built))
-    return _CTX
-
-
-def region_scores(subject: str, concept: str, seed: int, cfg: LocalizeConfig,
-                  regions: dict[str, np.ndarray], dataset_key: str | None = None
-                  ) -> dict[str, dict[str, dict[str, float | None]]]:
-    """Point scores (S_pos, S_neg, S_edit, S_causal) of each region on the TRAIN and EVAL
-    generated splits and the held-out measured images, as ``localize`` scores its two
-    regions (PAPER.md §2.4, region-level), for regions ``localize`` does not score.
-
-    Rebuilds the run's dataset and measured sets from the cache; ``dataset_key`` (the
-    run's) is checked so the scores are of the same stimuli.
-    """
-    from braincause.evaluate.measured import retrieve_sets
-    from braincause.evaluate.regionstats import region_point_scores
-    from braincause.pipeline import _sizes
-    from braincause.stimuli.dataset import build_causal_dataset
-    from braincause.synth.concepts import CONCEPTS
-
-    ctx = _context(subject, cfg)
-    subj, built, fit = ctx["subj"], ctx["built"], ctx["fit"]
-    ds = build_causal_dataset(concept, **built.as_kwargs(), sizes=_sizes(cfg), seed=seed,
-                              threshold=cfg.stimuli.verifier_threshold,
-                              absent_threshold=cfg.stimuli.absent_threshold, use_cache=True,
-                              with_images=False)
-    if dataset_key is not None and ds.key != dataset_key:
-        raise RuntimeError(f"re-scoring {concept!r} rebuilt dataset {ds.key}, the run used "
-                           f"{dataset_key}: the benchmark and localize disagree on sizes")
-    Y = fit.encoder.predict(ds.features).astype(np.float32)
-    rc = cfg.retrieval
-    counters = ds.plan.counter_concepts if ds.plan else []
-    m_eval = retrieve_sets(ctx["index"], ctx["pv"], concept, CONCEPTS[concept].label, counters,
-                           candidates=subj.test_indices, split="eval",
-                           top_positive=rc.top_positive, max_positive=rc.max_positive,
-                           top_negative=rc.top_negative, max_negative=rc.max_negative)
-    data = {}
-    for split in ("train", "eval"):
-        s = ds.scoring_sets(split)
-        data[f"{split}_generated"] = (Y[s["pos"]], Y[s["neg"]], Y[s["edit"]], s["edit_of"])
-    meas = (subj.responses[m_eval.positives], subj.responses[m_eval.all_negatives])
-    k_hard = cfg.region.k_hard
-
-    def avg(a, mask):
-        return None if a is None or len(a) == 0 else np.asarray(a)[:, mask].mean(axis=1)
-
-    out: dict[str, dict[str, dict[str, float | None]]] = {}
-    for name, mask in regions.items():
-        r: dict[str, dict[str, float | None]] = {}
-        if not mask.any():  # a signal without data (e.g. no pool positive): no region
-            out[name] = r
-            continue
-        for block, (p, n, e, eo) in data.items():
-            a_pos = avg(p, mask)
-            r[block] = (region_point_scores(a_pos, avg(n, mask), avg(e, mask), eo,
-                                            k_hard=k_hard) if a_pos is not None else {})
-        a_pos = avg(meas[0], mask)
-        r["eval_measured"] = ({k: v for k, v in region_point_scores(
-            a_pos, avg(meas[1], mask), None, None, k_hard=k_hard).items()
-            if k in ("s_pos", "s_neg")} if a_pos is not None else {})
-        out[name] = r
-    return out
+    if _CTX.get("key") != key:
+        _CTX.clear()
+        _CTX.update(key=key, ctx=prepare_run(SyntheticWorld(), subject, cfg, use_cache=True))
+    return _CTX["ctx"]
 
 
 def _fin(x: Any) -> float | None:
@@ -300,7 +257,7 @@ def _fin(x: Any) -> float | None:
 def evaluate_run(result: Any, *, task: Task, cfg: LocalizeConfig, subject_areas: Sequence[Any],
                  rescore: bool = True) -> dict[str, Any]:
     """The per-method record of one ``localize`` result (see the module docstring)."""
-    d, maps = result.data, result.maps
+    rec, maps = result.record, result.maps
     keep, truth = maps["keep"].astype(bool), maps["truth"].astype(bool)
     n_vox, k = len(keep), cfg.region.k
     tuned = tuned_areas(task.concept, subject_areas)
@@ -311,65 +268,51 @@ def evaluate_run(result: Any, *, task: Task, cfg: LocalizeConfig, subject_areas:
     regions: dict[str, np.ndarray] = {}
     for m, (_label, sig, _rule) in METHODS.items():
         if m in ("braincause", "braincause_paper"):
-            vox = np.asarray(d["region"]["voxels"], int)  # the region the verdict is about
+            vox = np.asarray(rec.region.voxels, int)  # the region the verdict is about
         elif m == "max_activation":
-            vox = np.asarray(d["activation_region"]["voxels"], int)
+            vox = np.asarray(rec.activation_region.voxels, int)
         else:
             vox = top_k(maps[f"signal_{sig}"], keep, k)
         mask = np.zeros(n_vox, bool)
         mask[vox] = True
         regions[m] = mask
-    scored = {"braincause": d["region"]["scores"], "max_activation":
-              d["activation_region"]["scores"]}
-    check = None
-    if rescore:
-        extra = region_scores(task.subject, d["concept"]["name"], task.seed, cfg,
-                              {m: regions[m] for m in ("mindsimulator", "mindsimulator_vlm",
-                                                       "braincause")},
-                              d["stimuli"]["dataset_key"])
-        mine = extra.pop("braincause")
-        ref = scored["braincause"]
-        diffs = [abs(mine[b][s] - (ref[b][s] if b == "train_generated" else ref[b][s]["value"]))
-                 for b in ("train_generated", "eval_generated", "eval_measured")
-                 if ref.get(b) for s in ("s_pos", "s_neg")
-                 if mine[b].get(s) is not None and ref[b].get(s) is not None]
-        check = max(diffs) if diffs else None
-        scored.update(extra)
+    scored = {"braincause": rec.region.scores, "max_activation": rec.activation_region.scores}
+    if rescore:  # the other methods' regions, scored by localize's own stage function
+        from braincause.pipeline import score_region
 
-    def value(block: Any, s: str) -> float | None:
-        if not block:
-            return None
-        v = block.get(s)
-        return v["value"] if isinstance(v, dict) else v
+        art = result.artifacts
+        for m in ("mindsimulator", "mindsimulator_vlm"):
+            sc = score_region(art.ctx, art.evidence, regions[m])
+            scored[m] = RegionScores.from_dict(sc) if sc else None
+
+    def value(sc: RegionScores | None, block: str, s: str) -> float | None:
+        return None if sc is None else sc.value(block, s)
 
     represented = bool(truth.any())
-    verdict = d["verdict"]["verdict"]
-    p_all = all(v["p"] is not None and v["p"] <= cfg.stats.alpha
-                for v in d["p_values"]["causal"].values())
+    verdict = rec.verdict.verdict
+    p_all = all(v.p is not None and v.p <= cfg.stats.alpha for v in rec.p_causal.values())
     methods: dict[str, Any] = {}
     for m, (_label, sig, rule) in METHODS.items():
         mask = regions[m]
-        sc = scored.get("braincause" if m == "braincause_paper" else m, {})
-        table = {c: _fin(value(sc.get(b), s)) for c, (b, s) in TABLE1.items()}
-        train = sc.get("train_generated") or {}
+        sc = scored.get("braincause" if m == "braincause_paper" else m)
+        table = {c: _fin(value(sc, b, s)) for c, (b, s) in TABLE1.items()}
         own = float(np.nanmean(maps[f"signal_{sig}"][mask])) if mask.any() else math.nan
         if rule == "activation":
             train_score = own
             discovered = bool(train_score > 0)
         elif rule == "train_causal":
-            train_score = value(train, "s_causal")
+            train_score = value(sc, "train_generated", "s_causal")
             discovered = train_score is not None and train_score > 0
         else:
-            train_score = value(train, "s_causal")
+            train_score = value(sc, "train_generated", "s_causal")
             discovered = verdict == "discovery"
-        eval_causal = value(sc.get("eval_generated"), "s_causal")
+        eval_causal = value(sc, "eval_generated", "s_causal")
         vm = voxel_metrics(mask, truth)
         methods[m] = {
             "discovered": bool(discovered),
             "ranking_score": _fin(own),
             "train_score": _fin(train_score),
-            "train": {s: _fin(value(train, s)) for s in ("s_pos", "s_neg", "s_edit",
-                                                          "s_causal")},
+            "train": {s: _fin(value(sc, "train_generated", s)) for s in SCORES},
             "eval_causal": _fin(eval_causal),
             "paper_outcome": ("withheld" if not discovered else
                               "TP" if eval_causal is not None and eval_causal > 0 else "FP"),
@@ -380,15 +323,15 @@ def evaluate_run(result: Any, *, task: Task, cfg: LocalizeConfig, subject_areas:
                           if tuned else None),
         }
     cp = keep & (maps["s_causal"] > 0)
-    vw = d.get("voxelwise", {})
+    vw = rec.sections.get("voxelwise", {})
     return {
         "record_version": RECORD_VERSION, "subject": task.subject, "concept": task.concept,
         "repeat": task.repeat, "seed": task.seed, "null": len(subject_areas) == 0,
         "represented": represented, "n_true_voxels": int(truth.sum()),
         "n_voxels_kept": int(keep.sum()), "tuned_areas": tuned,
-        "verdict": verdict, "activation_verdict": d.get("activation_verdict"),
-        "coverage_level": d["coverage"]["level"],
-        "p_values": {c: v["p"] for c, v in d["p_values"]["causal"].items()},
+        "verdict": verdict, "activation_verdict": rec.sections.get("activation_verdict"),
+        "coverage_level": rec.coverage["level"],
+        "p_values": {c: v.p for c, v in rec.p_causal.items()},
         "paper_p_all_criteria": bool(p_all),
         "voxelwise_fwer": {t: int(v["n_significant_fwer"]) for t, v in vw.items()
                            if isinstance(v, dict) and "n_significant_fwer" in v},
@@ -396,7 +339,6 @@ def evaluate_run(result: Any, *, task: Task, cfg: LocalizeConfig, subject_areas:
                           if isinstance(v, dict) and "n_significant_fdr" in v},
         "causal_positive_region": {"size": int(cp.sum()),
                                    **{kk: _fin(v) for kk, v in voxel_metrics(cp, truth).items()}},
-        "rescoring_max_abs_diff": _fin(check),
         "methods": methods,
         "regions": {m: np.flatnonzero(r).tolist() for m, r in regions.items()},
         "rankings": {sig: top_k(maps[f"signal_{sig}"], keep, max(ALIGN_K)).tolist()
@@ -457,7 +399,7 @@ def run_task(task: Task, config: dict[str, Any], work: str) -> dict[str, Any]:
         res = localize(task.concept, subject=task.subject, seed=task.seed, config=cfg,
                        out=None, report=False, followup=False, use_cache=True)
         t1 = time.time()
-        areas = _context(task.subject, cfg)["subj"].brain.areas
+        areas = res.artifacts.ctx.subj.brain.areas
         rec = evaluate_run(res, task=task, cfg=cfg, subject_areas=areas)
         rec.update(key=key, localize_s=round(t1 - t0, 2),
                    elapsed_s=round(time.time() - t0, 2))
@@ -633,9 +575,26 @@ def aggregate(records: Sequence[dict[str, Any]], *, n_top: int | None = None,
     """Summary of task records: ``methods``, ``per_subject``, ``per_concept``, ``alignment``
     by area family, and the null subject's family-wise error.
 
-    ``n_top``: concepts per subject in Table 1's "top" rows (default: the paper's 50 of
-    260, scaled to the number of concepts). ``alpha``, ``required``: the verdict's level
-    and required criteria (for :func:`missed_reasons`)."""
+    Parameters
+    ----------
+    records : sequence of dict
+        Task records (what a task writes: verdict, per-method metrics, null flags…).
+    n_top : int, optional
+        Concepts per subject in Table 1's "top" rows (default: the paper's 50 of 260,
+        scaled to the number of concepts).
+    k : int, default=100
+        The region size the voxel metrics are reported at.
+    alpha : float, default=0.05
+        The verdict's significance level (for :func:`missed_reasons`).
+    required : sequence of str, default=("causal_gen", "edits", "causal_meas")
+        The verdict's required criteria (for :func:`missed_reasons`).
+
+    Returns
+    -------
+    dict
+        ``methods``, ``per_subject``, ``per_concept``, ``alignment_by_areas``,
+        ``null_calibration`` and ``variants`` (the blocks of benchmark.json).
+    """
     recs = sorted(records, key=lambda r: (r["subject"], r["concept"], r["repeat"]))
     pairs = [r for r in recs if not r["null"] and r["repeat"] == 0]
     nulls = [r for r in recs if r["null"]]
@@ -727,9 +686,6 @@ def aggregate(records: Sequence[dict[str, Any]], *, n_top: int | None = None,
             "null_fwer": _rate(sum(r.get("activation_verdict") == "discovery" for r in nulls),
                                len(nulls)),
         },
-        "rescoring_max_abs_diff": _fin(max([r["rescoring_max_abs_diff"] for r in recs
-                                            if r.get("rescoring_max_abs_diff") is not None],
-                                           default=math.nan)),
     }
 
 
@@ -744,9 +700,10 @@ def _count(xs: Sequence[str]) -> dict[str, int]:
 def run_benchmark(*, concepts: Sequence[str] = FULL_CONCEPTS,
                   subjects: Sequence[str] = SUBJECTS, null_subject: str | None = NULL_SUBJECT,
                   null_repeats: int = 2, config: dict[str, Any] | None = None,
-                  base_seed: int = 0, workers: int = 2, work: str | Path | None = None,
+                  seed: int = 0, workers: int = 2, work: str | Path | None = None,
                   resume: bool = True, out: str | Path | None = None, quick: bool = False,
-                  progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                  progress: Callable[[str], None] | None = None,
+                  base_seed: int | None = None) -> dict[str, Any]:
     """Run every task, aggregate, and (with ``out``) write ``benchmark.json``,
     ``benchmark.md`` and ``benchmark.png``.
 
@@ -757,15 +714,42 @@ def run_benchmark(*, concepts: Sequence[str] = FULL_CONCEPTS,
     null_subject : str or None
         Subject with no representation; every concept runs ``null_repeats`` times on it
         (repeat 0 shares the other subjects' stimuli, later repeats draw new ones).
+    null_repeats : int, default=2
+        Runs of each concept on ``null_subject`` (≥ 0).
     config : dict
         A :class:`~braincause.config.LocalizeConfig` as a dict (default :data:`BENCH`).
+    seed : int, default=0
+        The benchmark's seed; task seeds derive from it (:func:`task_seed`).
     workers : int
         Processes (1: in this process). Results do not depend on it.
     work : path
         Folder of the per-task records (default: ``<cache>/benchmark/<config hash>``).
     resume : bool
         Reuse finished task records of the same configuration and seed.
+    out : path, optional
+        Folder to write ``benchmark.json``, ``benchmark.md`` and ``benchmark.png`` into.
+    quick : bool, default=False
+        Recorded in the result: whether this is the ``--quick`` configuration.
+    progress : callable, optional
+        Called with a one-line message at each step and finished task.
+    base_seed : int, optional
+        Deprecated alias of ``seed`` (a DeprecationWarning).
+
+    Returns
+    -------
+    dict
+        The content of ``benchmark.json``: settings, seeds, the :func:`aggregate`
+        blocks and run statistics.
+
+    Raises
+    ------
+    UserInputError
+        An unknown concept, ``workers < 1``, ``null_repeats < 0`` or nothing to run.
     """
+    if base_seed is not None:
+        warnings.warn("run_benchmark(base_seed=...) is deprecated; use seed=...",
+                      DeprecationWarning, stacklevel=2)
+        seed = base_seed
     from braincause.synth.concepts import CONCEPTS
     from braincause.utils import cache_dir
 
@@ -782,7 +766,7 @@ def run_benchmark(*, concepts: Sequence[str] = FULL_CONCEPTS,
     if null_repeats < 0:
         raise UserInputError(f"null_repeats must be ≥ 0, got {null_repeats}")
     tasks = plan_tasks(list(concepts), list(subjects), null_subject=null_subject,
-                       null_repeats=null_repeats, base_seed=base_seed)
+                       null_repeats=null_repeats, seed=seed)
     if not tasks:
         raise UserInputError("nothing to run: give at least one concept and one subject")
     work = Path(work) if work is not None else cache_dir() / "benchmark" / cfg.hash()
@@ -843,8 +827,8 @@ def run_benchmark(*, concepts: Sequence[str] = FULL_CONCEPTS,
                              "voxel set is non-empty",
         "located_precision": LOCATED_PRECISION,
         "concepts": list(concepts), "subjects": list(subjects), "null_subject": null_subject,
-        "null_repeats": null_repeats, "base_seed": base_seed,
-        "seeds": {c: task_seed(base_seed, c, 0) for c in concepts},
+        "null_repeats": null_repeats, "base_seed": seed,
+        "seeds": {c: task_seed(seed, c, 0) for c in concepts},
         "config": cfg_dict, "config_hash": cfg.hash(), "region_k": cfg.region.k,
         "alpha": cfg.stats.alpha,
         **summary,

@@ -10,28 +10,21 @@ intervals at ``level``.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
 from braincause.exceptions import UserInputError
-from braincause.scoring import K_HARD
+from braincause.scoring import (
+    K_HARD,
+    hardest_edit,
+    region_point_scores,
+    s_causal,
+    s_edit,
+    s_neg,
+    s_pos,
+)
 from braincause.utils import check_random_state
-
-
-def _hardest_per_positive(a_edit: np.ndarray, edit_of: np.ndarray, n_pos: int) -> np.ndarray:
-    h = np.full(n_pos, -np.inf)
-    np.maximum.at(h, edit_of, a_edit)
-    h[~np.isfinite(h)] = np.nan
-    return h
-
-
-def _topk_mean(x: np.ndarray, k: int) -> np.ndarray:
-    """Mean of the k largest values along the last axis."""
-    n = x.shape[-1]
-    k = min(k, n)
-    return np.partition(x, n - k, axis=-1)[..., n - k:].mean(axis=-1)
 
 
 def region_scores_ci(a_pos: np.ndarray, a_neg: np.ndarray | None = None,
@@ -71,32 +64,21 @@ def region_scores_ci(a_pos: np.ndarray, a_neg: np.ndarray | None = None,
     rng = check_random_state(random_state)
     q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
     ip = rng.integers(0, n_pos, (n_boot, n_pos))
-    boot: dict[str, np.ndarray | None] = {"s_pos": a_pos[ip].mean(axis=1)}
-    point: dict[str, float | None] = {"s_pos": float(a_pos.mean())}
+    point = region_point_scores(a_pos, a_neg, a_edit, edit_of, k_hard=k_hard)
+    boot: dict[str, np.ndarray | None] = {"s_pos": s_pos(a_pos[ip], axis=1), "s_neg": None,
+                                          "s_edit": None, "s_causal": None}
     counts = {"s_pos": n_pos, "s_neg": 0, "s_edit": 0, "s_causal": 0}
-    boot["s_neg"] = None
-    point["s_neg"] = None
-    if a_neg is not None and len(a_neg):
+    if point["s_neg"] is not None:
         a_neg = np.asarray(a_neg, np.float64)
-        point["s_neg"] = float(a_pos.mean() - _topk_mean(a_neg, k_hard))
         ineg = rng.integers(0, a_neg.size, (n_boot, a_neg.size))
-        boot["s_neg"] = boot["s_pos"] - _topk_mean(a_neg[ineg], k_hard)
+        boot["s_neg"] = s_neg(boot["s_pos"], a_neg[ineg], k_hard, axis=1)
         counts["s_neg"] = int(a_neg.size)
-    boot["s_edit"] = None
-    point["s_edit"] = None
-    if a_edit is not None and len(a_edit):
-        d = a_pos - _hardest_per_positive(np.asarray(a_edit, np.float64),
-                                          np.asarray(edit_of), n_pos)
-        point["s_edit"] = float(np.nanmean(d))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            boot["s_edit"] = np.nanmean(d[ip], axis=1)   # NaN if a replicate drew no edited one
-        counts["s_edit"] = int(np.isfinite(d).sum())
-    point["s_causal"] = None
-    boot["s_causal"] = None
-    if point["s_neg"] is not None and point["s_edit"] is not None:
-        point["s_causal"] = 0.5 * (point["s_neg"] + point["s_edit"])
-        boot["s_causal"] = 0.5 * (boot["s_neg"] + boot["s_edit"])
+    if point["s_edit"] is not None:
+        hardest = hardest_edit(a_edit, edit_of, n_pos)[0]
+        boot["s_edit"] = s_edit(a_pos[ip], hardest[ip], axis=1)  # NaN: no edited one drawn
+        counts["s_edit"] = int(np.isfinite(hardest).sum())
+    if point["s_causal"] is not None:
+        boot["s_causal"] = s_causal(boot["s_neg"], boot["s_edit"])
         counts["s_causal"] = min(counts["s_neg"], counts["s_edit"])
     out: dict[str, dict[str, float | None]] = {}
     for k in ("s_pos", "s_neg", "s_edit", "s_causal"):
@@ -110,22 +92,4 @@ def region_scores_ci(a_pos: np.ndarray, a_neg: np.ndarray | None = None,
         out[k] = {"value": round(float(point[k]), 6), "ci_low": round(float(lo), 6),
                   "ci_high": round(float(hi), 6), "lower_one_sided": round(float(one), 6),
                   "n": counts[k]}
-    return out
-
-
-def region_point_scores(a_pos: np.ndarray, a_neg: np.ndarray | None, a_edit: np.ndarray | None,
-                        edit_of: np.ndarray | None, *, k_hard: int = K_HARD
-                        ) -> dict[str, float | None]:
-    """The point estimates only (for baseline concepts)."""
-    a_pos = np.asarray(a_pos, np.float64)
-    out: dict[str, float | None] = {"s_pos": float(a_pos.mean()) if a_pos.size else None,
-                                    "s_neg": None, "s_edit": None, "s_causal": None}
-    if a_pos.size and a_neg is not None and len(a_neg):
-        out["s_neg"] = float(a_pos.mean() - _topk_mean(np.asarray(a_neg, np.float64), k_hard))
-    if a_pos.size and a_edit is not None and len(a_edit):
-        d = a_pos - _hardest_per_positive(np.asarray(a_edit, np.float64), np.asarray(edit_of),
-                                          a_pos.size)
-        out["s_edit"] = float(np.nanmean(d))
-    if out["s_neg"] is not None and out["s_edit"] is not None:
-        out["s_causal"] = 0.5 * (out["s_neg"] + out["s_edit"])
     return out

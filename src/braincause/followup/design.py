@@ -40,7 +40,18 @@ FOLLOWUP_VERDICTS = ("discovery", "needs follow-up")
 
 
 def calls_for_followup(verdict: str) -> bool:
-    """Whether a localize verdict calls for a follow-up design (:data:`FOLLOWUP_VERDICTS`)."""
+    """Whether a localize verdict calls for a follow-up design (:data:`FOLLOWUP_VERDICTS`).
+
+    Parameters
+    ----------
+    verdict : str
+        A localize verdict (``"discovery"``, ``"needs follow-up"``, ``"rejected"``,
+        ``"inconclusive"``).
+
+    Returns
+    -------
+    bool
+    """
     return verdict in FOLLOWUP_VERDICTS
 
 
@@ -59,7 +70,7 @@ def design_followup(run_dir: str | Path, *, config: FollowupConfig | None = None
 
     Parameters
     ----------
-    run_dir : path
+    run_dir : path or RunFolder
         A ``braincause localize --out`` folder (``result.json``, ``stimuli/``).
     config : FollowupConfig, optional
         Sizes, power, timing (defaults: NSD-like 3 s on / 1 s off, TR 1.6 s, ≤ 5 min runs).

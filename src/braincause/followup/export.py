@@ -296,3 +296,17 @@ def _swap(tmp: Path, dest: Path) -> None:
     finally:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def design_files(folder: Path) -> list[str]:
+    """The files (relative paths) a follow-up design wrote into ``folder``, as its
+    ``design.json`` lists them; empty when there is no readable design.json."""
+    try:
+        data = json.loads((Path(folder) / "design.json").read_text(encoding="utf-8"))
+        f = data["files"]
+        names = [*f["events"], f["events_sidecar"], f["conditions"], f["protocol"],
+                 *f["psychopy_sequences"], "design.json"]
+        names += [f"stimuli/{s['file']}" for s in data.get("stimuli", [])]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [n for n in names if isinstance(n, str) and ".." not in Path(n).parts]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from braincause.boundary import check_manifest, check_result
+from braincause.boundary import check_result
 from braincause.exceptions import DataError
 
 _FIX = ("re-run `braincause localize CONCEPT --out DIR` to write a complete run folder")
@@ -81,8 +79,17 @@ class RunDir:
         return self.path / "stimuli" / str(entry["file"])
 
 
-def read_run(run_dir: str | Path) -> RunDir:
-    """Read ``run_dir`` and check the fields the design uses.
+def read_run(run_dir: Any) -> RunDir:
+    """Read ``run_dir`` (a folder, or the :class:`~braincause.runfolder.RunFolder` a
+    localize run just wrote) and check the fields the design uses.
+
+    Parameters
+    ----------
+    run_dir : path or RunFolder
+
+    Returns
+    -------
+    RunDir
 
     Raises
     ------
@@ -90,42 +97,21 @@ def read_run(run_dir: str | Path) -> RunDir:
         The folder, ``result.json`` or the manifest is missing, unreadable or lacks a
         field; the message names it and how to fix it.
     """
-    path = Path(run_dir)
-    if not path.is_dir():
-        raise DataError(f"run folder {str(path)!r} does not exist or is not a folder; "
-                        f"pass the --out folder of a localize run ({_FIX})")
-    raw = _read_bytes(path / "result.json")
-    result = _parse(raw, path / "result.json")
-    manifest = _parse(_read_bytes(path / "stimuli" / "manifest.json"),
-                      path / "stimuli" / "manifest.json")
-    if not isinstance(result, dict):
-        raise DataError(f"{path / 'result.json'} must hold a JSON object, got "
-                        f"{type(result).__name__}; {_FIX}")
-    if not isinstance(manifest, list) or not manifest:
+    from braincause.runfolder import RunFolder
+    from braincause.runfolder import read_run as read_folder
+
+    folder = run_dir if isinstance(run_dir, RunFolder) else read_folder(run_dir, maps=False)
+    path, result, manifest = folder.path, folder.result, folder.manifest
+    if not manifest:
         raise DataError(f"{path / 'stimuli' / 'manifest.json'} must hold a non-empty JSON "
                         f"list of stimuli; {_FIX}")
     _check_result(result, path / "result.json")
     for i, e in enumerate(manifest):
-        missing = [k for k in _ENTRY_KEYS if not isinstance(e, dict) or k not in e]
+        missing = [k for k in _ENTRY_KEYS if k not in e]
         if missing:
             raise DataError(f"{path / 'stimuli' / 'manifest.json'}: entry {i} lacks "
                             f"{missing}; {_FIX}")
-    check_manifest(manifest, path / "stimuli" / "manifest.json", fix=_FIX, error=DataError)
-    return RunDir(path, result, manifest, hashlib.sha256(raw).hexdigest())
-
-
-def _read_bytes(p: Path) -> bytes:
-    try:
-        return p.read_bytes()
-    except OSError as e:
-        raise DataError(f"cannot read {p}: {e.strerror or e}; {_FIX}") from e
-
-
-def _parse(raw: bytes, p: Path) -> Any:
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f"{p} is not valid JSON ({e}); {_FIX}") from e
+    return RunDir(path, result, manifest, folder.result_sha256)
 
 
 def _check_result(r: dict[str, Any], p: Path) -> None:

@@ -14,12 +14,24 @@ import numpy as np
 
 from braincause.exceptions import UserInputError
 
-__all__ = ["Region", "propose_region"]
+__all__ = ["Region", "propose_region", "top_k"]
 
 
 @dataclass(frozen=True)
 class Region:
-    """A candidate voxel set; ``voxels`` are indices into the subject's voxels, best first."""
+    """A candidate voxel set; ``voxels`` are indices into the subject's voxels, best first.
+
+    Attributes
+    ----------
+    voxels : ndarray of shape (n_region,), int64
+        The region's voxels, best first.
+    rule : {"top_k", "causal_positive"}
+        How they were chosen (see :func:`propose_region`).
+    ranking : str
+        Name of the ranking score (``"BrainCause"``, ``"MAG"``...); may be empty.
+    k : int or None, default=None
+        The size asked for with ``rule="top_k"``; None for ``causal_positive``.
+    """
 
     voxels: np.ndarray = field(repr=False)
     rule: str
@@ -28,16 +40,56 @@ class Region:
 
     @property
     def size(self) -> int:
+        """Number of voxels in the region."""
         return len(self.voxels)
 
     def mask(self, n_voxels: int) -> np.ndarray:
+        """The region as a boolean mask over the subject's voxels.
+
+        Parameters
+        ----------
+        n_voxels : int
+            The subject's number of voxels.
+
+        Returns
+        -------
+        ndarray of shape (n_voxels,), bool
+        """
         m = np.zeros(n_voxels, bool)
         m[self.voxels] = True
         return m
 
     def to_dict(self) -> dict[str, Any]:
+        """The region as JSON (the ``region`` block of result.json).
+
+        Returns
+        -------
+        dict
+            ``rule``, ``ranking``, ``k``, ``size`` and ``voxels`` (a list of int).
+        """
         return {"rule": self.rule, "ranking": self.ranking, "k": self.k, "size": self.size,
                 "voxels": [int(v) for v in self.voxels]}
+
+
+def top_k(score: np.ndarray, keep: np.ndarray | None, k: int | None) -> np.ndarray:
+    """Indices of the ``k`` highest finite ``score`` values among ``keep`` voxels (all of
+    them when ``k`` is None), best first; ties go to the lower voxel index.
+
+    Parameters
+    ----------
+    score : ndarray of shape (n_voxels,)
+    keep : ndarray of shape (n_voxels,), bool, or None (every voxel)
+    k : int or None
+
+    Returns
+    -------
+    ndarray of shape (min(k, n_candidates),), int64; empty when no voxel qualifies
+    """
+    score = np.asarray(score, np.float64)
+    ok = np.isfinite(score) if keep is None else np.isfinite(score) & np.asarray(keep, bool)
+    cand = np.flatnonzero(ok)
+    order = cand[np.lexsort((cand, -score[cand]))]
+    return (order if k is None else order[:k]).astype(np.int64)
 
 
 def propose_region(score: np.ndarray, *, keep: np.ndarray | None = None, k: int = 100,
@@ -48,9 +100,27 @@ def propose_region(score: np.ndarray, *, keep: np.ndarray | None = None, k: int 
 
     Parameters
     ----------
-    score : (n_voxels,) ranking score (higher is better; NaN never selected)
-    keep : (n_voxels,) bool, voxels allowed (the encoder filter)
-    s_causal : (n_voxels,) needed for ``causal_positive``
+    score : ndarray of shape (n_voxels,)
+        Ranking score (higher is better; NaN never selected).
+    keep : ndarray of shape (n_voxels,), bool, optional
+        The voxels allowed (the encoder filter); None allows every voxel.
+    k : int, default=100
+        Region size with ``rule="top_k"`` (at least 1).
+    rule : {"top_k", "causal_positive"}, default="top_k"
+        The ``k`` best voxels, or every allowed voxel with S_causal > 0.
+    s_causal : ndarray of shape (n_voxels,), optional
+        Needed for ``rule="causal_positive"``.
+    ranking : str, default=""
+        Name of the ranking score, recorded in the region.
+
+    Returns
+    -------
+    Region
+
+    Raises
+    ------
+    UserInputError
+        A bad shape, rule or ``k``, or no voxel qualifies.
     """
     score = np.asarray(score, np.float64)
     if score.ndim != 1:
@@ -69,12 +139,9 @@ def propose_region(score: np.ndarray, *, keep: np.ndarray | None = None, k: int 
         raise UserInputError(f"rule must be 'top_k' or 'causal_positive', got {rule!r}")
     if k < 1:
         raise UserInputError(f"k must be ≥ 1, got {k}")
-    cand = np.flatnonzero(ok)
-    order = cand[np.lexsort((cand, -score[cand]))]
-    if rule == "top_k":
-        order = order[:k]
+    order = top_k(score, ok, k if rule == "top_k" else None)
     if order.size == 0:
         raise UserInputError("the region is empty: no voxel passes the encoder filter "
                              "with a finite score" + (" and S_causal > 0"
                                                      if rule == "causal_positive" else ""))
-    return Region(order.astype(np.int64), rule, ranking, k if rule == "top_k" else None)
+    return Region(order, rule, ranking, k if rule == "top_k" else None)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from braincause.exceptions import UserInputError
-from braincause.report.run import RunFolder
+from braincause.report.run import ReportRun
 
 __all__ = ["MapFigure", "figure_uri", "select_outlines", "surface_maps", "thumbnail_uri"]
 
@@ -40,7 +40,17 @@ REGION_OUTLINE = "#000000"
 
 @dataclass(frozen=True)
 class MapFigure:
-    """One inlined surface map: an id for the page, a title, a caption, the image."""
+    """One inlined surface map: an id for the page, a title, a caption, the image.
+
+    Attributes
+    ----------
+    key : str
+        Id of the map on the page.
+    title : str
+    caption : str
+    uri : str
+        The PNG as a ``data:image/png;base64`` URI.
+    """
 
     key: str
     title: str
@@ -53,6 +63,17 @@ def figure_uri(fig, *, dpi: int = MAP_DPI) -> str:
 
     The maps are flat colour fields and text, so a palette loses nothing visible
     and makes the PNG about three times smaller.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    dpi : int, default=MAP_DPI
+        Resolution of the PNG.
+
+    Returns
+    -------
+    str
+        ``data:image/png;base64,…``
     """
     from PIL import Image
 
@@ -66,7 +87,25 @@ def figure_uri(fig, *, dpi: int = MAP_DPI) -> str:
 
 
 def thumbnail_uri(path: Path, *, size: int = THUMB_PX) -> str:
-    """A stimulus image as a small JPEG ``data:`` URI (longest side ``size`` pixels)."""
+    """A stimulus image as a small JPEG ``data:`` URI (longest side ``size`` pixels).
+
+    Parameters
+    ----------
+    path : Path
+        The image file.
+    size : int, default=THUMB_PX
+        Longest side of the thumbnail, in pixels.
+
+    Returns
+    -------
+    str
+        ``data:image/jpeg;base64,…``
+
+    Raises
+    ------
+    UserInputError
+        When the file is missing or is not a readable image.
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -84,16 +123,21 @@ def thumbnail_uri(path: Path, *, size: int = THUMB_PX) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def select_outlines(run: RunFolder) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def select_outlines(run: ReportRun) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Planted areas and decoys to outline on the maps, with their colours.
 
     An area is outlined when at least ``MIN_INSIDE`` of the causal or the
     activation-only region's voxels lie inside its extent; the ``MAX_OUTLINES``
     areas holding most are kept. Real subjects (no areas in ``maps.npz``) get none.
 
+    Parameters
+    ----------
+    run : ReportRun
+        From :func:`~braincause.report.run.load_run`.
+
     Returns
     -------
-    masks : dict of str to (n_voxels,) bool array
+    masks : dict of str to ndarray of shape (n_voxels,), bool
         Legend label (``"FFA (planted)"``) to area extent.
     colours : dict of str to str
         Legend label to outline colour.
@@ -120,13 +164,13 @@ def select_outlines(run: RunFolder) -> tuple[dict[str, np.ndarray], dict[str, st
     return masks, colours
 
 
-def surface_maps(run: RunFolder, *, progress: Callable[[str], None] | None = None
+def surface_maps(run: ReportRun, *, progress: Callable[[str], None] | None = None
                  ) -> list[MapFigure]:
     """The report's four surface maps, rendered with the Agg backend.
 
     Parameters
     ----------
-    run : RunFolder
+    run : ReportRun
         From :func:`~braincause.report.run.load_run`.
     progress : callable, optional
         Called with a short message before each map.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from braincause.report.figures import thumbnail_uri
-from braincause.report.run import RunFolder
+from braincause.report.run import ReportRun
 
 __all__ = ["Galleries", "NegativeGroup", "Pair", "Thumb", "select_galleries"]
 
@@ -30,7 +30,27 @@ MAX_REJECTIONS = 12
 
 @dataclass(frozen=True)
 class Thumb:
-    """One stimulus as shown in a gallery (``text`` is user-influenced: escape it)."""
+    """One stimulus as shown in a gallery (``text`` is user-influenced: escape it).
+
+    Attributes
+    ----------
+    id : int
+        The stimulus id in ``stimuli/manifest.json``.
+    uri : str
+        The thumbnail as a ``data:image/jpeg`` URI.
+    role : str
+        ``"positive"``, ``"negative"`` or ``"edit"``.
+    split : str
+        ``"train"`` or ``"eval"``.
+    text : str
+        The prompt or edit instruction it was made from.
+    p_present : float or None
+        The verifier's probability that the concept is present.
+    response : mapping of str to float or None
+        The predicted region responses (``causal``, ``activation``).
+    note : str, default=""
+        Why it is shown (for a rejection: why it was dropped).
+    """
 
     id: int
     uri: str
@@ -44,7 +64,16 @@ class Thumb:
 
 @dataclass(frozen=True)
 class Pair:
-    """A positive and (some of) its kept counterfactual edits."""
+    """A positive and (some of) its kept counterfactual edits.
+
+    Attributes
+    ----------
+    positive : Thumb
+    edits : list of Thumb
+        The kept edits shown (at most ``MAX_EDITS_PER_PAIR``).
+    n_edits : int
+        How many kept edits the positive has.
+    """
 
     positive: Thumb
     edits: list[Thumb]
@@ -53,7 +82,24 @@ class Pair:
 
 @dataclass(frozen=True)
 class NegativeGroup:
-    """Kept semantic negatives of one counter-concept."""
+    """Kept semantic negatives of one counter-concept.
+
+    Attributes
+    ----------
+    name : str
+        The counter-concept (its label or name in the plan).
+    source : str
+        How it relates to the target (``"co-occurrence"``, ``"context"``, ``"shared
+        cue"``, ``"component"``); empty when the plan does not say.
+    reason : str
+        The plan's one sentence on how it relates to the target (may be empty).
+    items : list of Thumb
+        The negatives shown (at most ``MAX_NEGATIVES_PER_COUNTER``).
+    n_kept : int
+        Kept negatives of this counter-concept.
+    n_generated : int
+        Generated negatives of this counter-concept, kept or not.
+    """
 
     name: str
     source: str
@@ -65,7 +111,21 @@ class NegativeGroup:
 
 @dataclass(frozen=True)
 class Galleries:
-    """Everything the gallery section shows, with the totals it was cut from."""
+    """Everything the gallery section shows, with the totals it was cut from.
+
+    Attributes
+    ----------
+    pairs : list of Pair
+        The positive / edit pairs shown (at most ``MAX_PAIRS``).
+    n_pairs : int, default=0
+        Kept positives with kept edits.
+    negatives : list of NegativeGroup
+        One group per counter-concept.
+    rejections : list of Thumb
+        Stimuli the verifier dropped, shown (at most ``MAX_REJECTIONS``).
+    n_rejections : int, default=0
+        Stimuli the verifier dropped.
+    """
 
     pairs: list[Pair] = field(default_factory=list)
     n_pairs: int = 0
@@ -78,7 +138,7 @@ def _order(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda e: (e.get("split") != "eval", int(e["id"])))
 
 
-def _thumb(run: RunFolder, e: Mapping[str, Any], note: str = "") -> Thumb:
+def _thumb(run: ReportRun, e: Mapping[str, Any], note: str = "") -> Thumb:
     path = run.stimulus_path(e)
     assert path is not None  # callers pass entries with a file only
     p = e.get("p_present")
@@ -97,12 +157,12 @@ def _rejection_note(e: Mapping[str, Any], thresholds: Mapping[str, Any]) -> str:
     return f"concept still present: p {ps}" + (f" ≥ {t:g}" if t is not None else "")
 
 
-def select_galleries(run: RunFolder) -> Galleries:
+def select_galleries(run: ReportRun) -> Galleries:
     """Choose and render (as thumbnails) the stimuli the report shows.
 
     Parameters
     ----------
-    run : RunFolder
+    run : ReportRun
         From :func:`~braincause.report.run.load_run`.
 
     Returns

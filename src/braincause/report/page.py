@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from braincause.exceptions import BackendUnavailable, UserInputError
-from braincause.report.run import RunFolder, load_run
+from braincause.report.run import ReportRun, load_run
+from braincause.runfolder import RunFolder
 
 __all__ = ["build_report_html", "write_report"]
 
@@ -207,7 +208,7 @@ def _ground_truth(res: Mapping[str, Any]) -> dict[str, Any] | None:
             "regions": regions}
 
 
-def _followup(run: RunFolder) -> dict[str, Any] | None:
+def _followup(run: ReportRun) -> dict[str, Any] | None:
     if run.followup is None:
         return None
     summary = run.followup.get("summary") or {}
@@ -218,7 +219,7 @@ def _followup(run: RunFolder) -> dict[str, Any] | None:
             "protocol": (run.path / "followup" / "protocol.md").is_file()}
 
 
-def _interactive(run: RunFolder, interactive: bool | None, say: Progress
+def _interactive(run: ReportRun, interactive: bool | None, say: Progress
                  ) -> tuple[Any, str]:
     """(view or None, why it is missing)."""
     from braincause.report.interactive import (
@@ -294,15 +295,16 @@ def _context(run: RunFolder, *, interactive: bool | None, say: Progress) -> dict
 # --------------------------------------------------------------------------- API
 
 
-def build_report_html(run_dir: str | Path, *, interactive: bool | None = None,
+def build_report_html(run_dir: Any, *, interactive: bool | None = None,
                       progress: Progress | None = None) -> str:
     """The report of a localize run folder, as an HTML string.
 
     Parameters
     ----------
-    run_dir : path
+    run_dir : path or braincause.runfolder.RunFolder
         The ``--out`` folder of ``braincause localize`` (``result.json``, ``maps.npz``,
-        ``stimuli/``, optionally ``followup/``).
+        ``stimuli/``, optionally ``followup/``), or the folder a localize run just wrote
+        (used in memory, nothing read back).
     interactive : bool or None
         Include the interactive 3-D view (nilearn ``view_surf``). None (default): when
         plotly is installed. True without plotly raises
@@ -323,20 +325,21 @@ def build_report_html(run_dir: str | Path, *, interactive: bool | None = None,
     if interactive not in (None, True, False):
         raise UserInputError(f"interactive must be True, False or None, got {interactive!r}")
     say = progress or (lambda _msg: None)
-    say(f"reading {run_dir}")
+    say(f"reading {run_dir.path if isinstance(run_dir, RunFolder) else run_dir}")
     run = load_run(run_dir)
     ctx = _context(run, interactive=interactive, say=say)
     say("rendering the page")
     return _environment().get_template("report.html.j2").render(**ctx)
 
 
-def write_report(run_dir: str | Path, *, interactive: bool | None = None,
+def write_report(run_dir: Any, *, interactive: bool | None = None,
                  progress: Progress | None = None) -> Path:
     """Write ``run_dir/report.html``, one self-contained page (atomic write).
 
     Parameters
     ----------
-    run_dir : path
+    run_dir : path or braincause.runfolder.RunFolder
+        The run folder, on disk or in memory (as for :func:`build_report_html`).
         The ``--out`` folder of ``braincause localize``.
     interactive : bool or None
         See :func:`build_report_html`.
@@ -351,4 +354,5 @@ def write_report(run_dir: str | Path, *, interactive: bool | None = None,
     from braincause.utils import atomic_write_bytes
 
     page = build_report_html(run_dir, interactive=interactive, progress=progress)
-    return atomic_write_bytes(Path(run_dir) / "report.html", page.encode("utf-8"))
+    root = run_dir.path if isinstance(run_dir, RunFolder) else Path(run_dir)
+    return atomic_write_bytes(root / "report.html", page.encode("utf-8"))

@@ -23,6 +23,7 @@ number of voxels; results do not depend on the chunk size.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,12 +32,27 @@ from braincause.exceptions import UserInputError
 
 K_HARD = 10
 
-__all__ = ["K_HARD", "VoxelScores", "region_scores", "voxel_scores"]
+__all__ = ["K_HARD", "VoxelScores", "hard_mean", "hardest_edit", "region_average",
+           "region_point_scores", "region_scores", "s_causal", "s_edit", "s_neg", "s_pos",
+           "voxel_scores"]
 
 
 @dataclass(frozen=True)
 class VoxelScores:
-    """Per-voxel (or per-region) scores; arrays of shape (V,)."""
+    """Per-voxel (or per-region) scores; arrays of shape (n_voxels,) (or (1,) for a region).
+
+    Attributes
+    ----------
+    s_pos : ndarray of shape (n_voxels,)
+        Mean response to the positives.
+    s_neg : ndarray of shape (n_voxels,)
+        S_pos minus the mean of the ``k_hard`` hardest negatives (NaN without negatives).
+    s_edit : ndarray of shape (n_voxels,)
+        Mean of positive minus its hardest edit, over the edited positives (NaN without
+        edits).
+    s_causal : ndarray of shape (n_voxels,)
+        ``(s_neg + s_edit) / 2``.
+    """
 
     s_pos: np.ndarray
     s_neg: np.ndarray
@@ -57,21 +73,188 @@ def _as_2d(name: str, a: np.ndarray | None, n_vox: int | None) -> np.ndarray | N
     return arr
 
 
-def _hard_mean(neg: np.ndarray, k: int) -> np.ndarray:
-    """Mean of the k largest values in each column."""
-    k = min(k, neg.shape[0])
-    part = np.partition(neg, neg.shape[0] - k, axis=0)[neg.shape[0] - k:]
-    return part.mean(axis=0, dtype=np.float64)
+def hard_mean(x: np.ndarray, k: int, axis: int = 0) -> np.ndarray:
+    """Mean of the ``k`` largest values along ``axis`` (float64): the hardest negatives.
+
+    Parameters
+    ----------
+    x : ndarray
+        Responses, images along ``axis``.
+    k : int
+        How many of the largest values (all of them when ``k`` exceeds their number).
+    axis : int, default=0
+
+    Returns
+    -------
+    ndarray
+        ``x``'s shape without ``axis``, float64.
+    """
+    n = x.shape[axis]
+    k = min(k, n)
+    top = [slice(None)] * x.ndim
+    top[axis] = slice(n - k, None)
+    return np.partition(x, n - k, axis=axis)[tuple(top)].mean(axis=axis, dtype=np.float64)
 
 
-def _hardest_edit(edits: np.ndarray, edit_of: np.ndarray, n_pos: int) -> tuple[np.ndarray,
-                                                                              np.ndarray]:
-    """(max over each positive's edits (N_P, V) with -inf where none, has_edit (N_P,))."""
-    out = np.full((n_pos, edits.shape[1]), -np.inf, dtype=np.float64)
-    np.maximum.at(out, edit_of, edits.astype(np.float64))
+def hardest_edit(edits: np.ndarray, edit_of: np.ndarray, n_pos: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The response to each positive's hardest edit (the max over its edits).
+
+    Parameters
+    ----------
+    edits : ndarray of shape (n_edits,) or (n_edits, n_voxels)
+    edit_of : ndarray of shape (n_edits,), the positive each edit came from
+    n_pos : int, number of positives
+
+    Returns
+    -------
+    hardest : ndarray of shape (n_pos,) or (n_pos, n_voxels), float64, NaN for a positive
+        without edits
+    has_edit : ndarray of shape (n_pos,), bool
+    """
+    edits = np.asarray(edits, np.float64)
+    out = np.full((n_pos, *edits.shape[1:]), -np.inf)
+    np.maximum.at(out, np.asarray(edit_of), edits)
     has = np.zeros(n_pos, bool)
     has[np.unique(edit_of)] = True
+    out[~np.isfinite(out)] = np.nan
     return out, has
+
+
+def s_pos(pos: np.ndarray, axis: int = 0) -> np.ndarray:
+    """S_pos: the mean response to the positives along ``axis``.
+
+    Parameters
+    ----------
+    pos : ndarray of shape (n_pos,) or (n_pos, n_voxels)
+        Responses to the positives (images along ``axis``).
+    axis : int, default=0
+
+    Returns
+    -------
+    ndarray
+        ``pos``'s shape without ``axis``.
+    """
+    return pos.mean(axis=axis)
+
+
+def s_neg(mean_pos: np.ndarray, neg: np.ndarray, k_hard: int = K_HARD,
+          axis: int = 0) -> np.ndarray:
+    """S_neg: S_pos minus the mean of the ``k_hard`` hardest negatives along ``axis``.
+
+    Parameters
+    ----------
+    mean_pos : ndarray
+        S_pos (:func:`s_pos`), of ``neg``'s shape without ``axis``.
+    neg : ndarray of shape (n_neg,) or (n_neg, n_voxels)
+        Responses to the semantic negatives (images along ``axis``).
+    k_hard : int, default=K_HARD
+        How many of the highest negatives are averaged (per voxel).
+    axis : int, default=0
+
+    Returns
+    -------
+    ndarray
+        Of ``mean_pos``'s shape.
+    """
+    return mean_pos - hard_mean(neg, k_hard, axis)
+
+
+def s_edit(pos: np.ndarray, hardest: np.ndarray, axis: int = 0) -> np.ndarray:
+    """S_edit: the mean of positive minus its hardest edit along ``axis``, over the
+    positives that have an edit (``hardest`` NaN elsewhere, see :func:`hardest_edit`).
+
+    Parameters
+    ----------
+    pos : ndarray of shape (n_pos,) or (n_pos, n_voxels)
+        Responses to the positives.
+    hardest : ndarray of the shape of ``pos``
+        Response to each positive's hardest edit, NaN for a positive without edits.
+    axis : int, default=0
+
+    Returns
+    -------
+    ndarray
+        ``pos``'s shape without ``axis``; NaN where no positive has an edit.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a resample with no edited one
+        return np.nanmean(pos - hardest, axis=axis)
+
+
+def s_causal(s_neg_: np.ndarray, s_edit_: np.ndarray) -> np.ndarray:
+    """S_causal = ½ (S_neg + S_edit).
+
+    Parameters
+    ----------
+    s_neg_ : ndarray or float
+        S_neg (:func:`s_neg`).
+    s_edit_ : ndarray or float
+        S_edit (:func:`s_edit`), of the same shape.
+
+    Returns
+    -------
+    ndarray or float
+    """
+    return 0.5 * (s_neg_ + s_edit_)
+
+
+def region_average(responses: np.ndarray | None, mask: np.ndarray) -> np.ndarray | None:
+    """``a_R(x)``: each image's response averaged over the region's voxels.
+
+    Parameters
+    ----------
+    responses : ndarray of shape (n_images, n_voxels) or None
+    mask : ndarray of shape (n_voxels,), bool
+
+    Returns
+    -------
+    ndarray of shape (n_images,), or None when there are no images
+    """
+    if responses is None or len(responses) == 0:
+        return None
+    return np.asarray(responses)[:, mask].mean(axis=1)
+
+
+def region_point_scores(a_pos: np.ndarray, a_neg: np.ndarray | None = None,
+                        a_edit: np.ndarray | None = None, edit_of: np.ndarray | None = None,
+                        *, k_hard: int = K_HARD) -> dict[str, float | None]:
+    """S_pos, S_neg, S_edit and S_causal of region-averaged responses (floats, None where
+    a term has no data).
+
+    Parameters
+    ----------
+    a_pos : ndarray of shape (n_positives,)
+        Region-averaged responses to the positives (:func:`region_average`).
+    a_neg : ndarray of shape (n_negatives,) or None
+        Region-averaged responses to the semantic negatives.
+    a_edit : ndarray of shape (n_edits,) or None
+        Region-averaged responses to the counterfactual edits.
+    edit_of : ndarray of shape (n_edits,), int, or None
+        The positive each edit came from (needed with ``a_edit``).
+    k_hard : int, default=K_HARD
+        Hardest negatives averaged by S_neg.
+
+    Returns
+    -------
+    dict of str to float or None
+        ``s_pos``, ``s_neg``, ``s_edit`` and ``s_causal``; None where a term has no data
+        (all None without positives).
+    """
+    a_pos = np.asarray(a_pos, np.float64)
+    out: dict[str, float | None] = {"s_pos": None, "s_neg": None, "s_edit": None,
+                                    "s_causal": None}
+    if not a_pos.size:
+        return out
+    mp = s_pos(a_pos)
+    out["s_pos"] = float(mp)
+    if a_neg is not None and len(a_neg):
+        out["s_neg"] = float(s_neg(mp, np.asarray(a_neg, np.float64), k_hard))
+    if a_edit is not None and len(a_edit):
+        out["s_edit"] = float(s_edit(a_pos, hardest_edit(a_edit, edit_of, a_pos.size)[0]))
+    if out["s_neg"] is not None and out["s_edit"] is not None:
+        out["s_causal"] = float(s_causal(out["s_neg"], out["s_edit"]))
+    return out
 
 
 def voxel_scores(pos: np.ndarray, neg: np.ndarray | None = None,
@@ -81,11 +264,29 @@ def voxel_scores(pos: np.ndarray, neg: np.ndarray | None = None,
 
     Parameters
     ----------
-    pos : (N_P, V)
-    neg : (N_N, V) or None
-    edits : (N_E, V) or None, with ``edit_of`` (N_E,) ints in [0, N_P)
-    k_hard : number of hardest negatives per voxel (the paper's 10)
-    chunk : voxels per chunk (memory bound; results do not depend on it)
+    pos : ndarray of shape (n_pos, n_voxels)
+        Responses to the positives.
+    neg : ndarray of shape (n_neg, n_voxels) or None
+        Responses to the semantic negatives.
+    edits : ndarray of shape (n_edits, n_voxels) or None
+        Responses to the counterfactual edits.
+    edit_of : ndarray of shape (n_edits,), int, or None
+        The positive each edit came from, in [0, n_pos) (required with ``edits``).
+    k_hard : int, default=K_HARD
+        Number of hardest negatives per voxel (the paper's 10).
+    chunk : int, default=8192
+        Voxels per chunk (bounds memory; results do not depend on it).
+
+    Returns
+    -------
+    VoxelScores
+        Arrays of shape (n_voxels,), NaN where a term has no data.
+
+    Raises
+    ------
+    UserInputError
+        No positives, non-finite responses, mismatched voxel counts, ``k_hard < 1``, or
+        ``edits`` without valid ``edit_of``.
     """
     pos = _as_2d("pos", pos, None)
     assert pos is not None
@@ -107,42 +308,73 @@ def voxel_scores(pos: np.ndarray, neg: np.ndarray | None = None,
                                  f"shape {edit_of.shape} dtype {edit_of.dtype}")
         if edit_of.size and (edit_of.min() < 0 or edit_of.max() >= n_pos):
             raise UserInputError(f"edit_of indices must be in [0, {n_pos})")
-    s_pos = np.empty(n_vox)
-    s_neg = np.full(n_vox, np.nan)
-    s_edit = np.full(n_vox, np.nan)
+    out_pos = np.empty(n_vox)
+    out_neg = np.full(n_vox, np.nan)
+    out_edit = np.full(n_vox, np.nan)
     for j in range(0, n_vox, chunk):
         sl = slice(j, j + chunk)
         p = pos[:, sl].astype(np.float64)
-        mp = p.mean(axis=0)
-        s_pos[sl] = mp
+        mp = s_pos(p)
+        out_pos[sl] = mp
         if neg is not None and neg.shape[0] > 0:
-            s_neg[sl] = mp - _hard_mean(neg[:, sl], k_hard)
+            out_neg[sl] = s_neg(mp, neg[:, sl], k_hard)
         if edits is not None and edits.shape[0] > 0:
-            hardest, has = _hardest_edit(edits[:, sl], edit_of, n_pos)
-            s_edit[sl] = (p[has] - hardest[has]).mean(axis=0)
-    s_causal = 0.5 * (s_neg + s_edit)
-    return VoxelScores(s_pos, s_neg, s_edit, s_causal)
+            out_edit[sl] = s_edit(p, hardest_edit(edits[:, sl], edit_of, n_pos)[0])
+    return VoxelScores(out_pos, out_neg, out_edit, s_causal(out_neg, out_edit))
 
 
 def region_scores(region: np.ndarray, pos: np.ndarray, neg: np.ndarray | None = None,
                   edits: np.ndarray | None = None, edit_of: np.ndarray | None = None, *,
                   k_hard: int = K_HARD) -> VoxelScores:
-    """Scores of a region: responses averaged over its voxels, then the same formulas
-    (scalars in arrays of shape (1,))."""
+    """Scores of a region: responses averaged over its voxels (:func:`region_average`),
+    then the same formulas (:func:`region_point_scores`, what ``localize`` runs); scalars
+    in arrays of shape (1,), NaN where a term has no data.
+
+    Parameters
+    ----------
+    region : ndarray of shape (n_voxels,), bool, or of shape (n_region,), int
+        The region as a mask or as voxel indices.
+    pos : ndarray of shape (n_positives, n_voxels)
+        Responses to the positives.
+    neg : ndarray of shape (n_negatives, n_voxels) or None
+        Responses to the semantic negatives.
+    edits : ndarray of shape (n_edits, n_voxels) or None
+        Responses to the counterfactual edits.
+    edit_of : ndarray of shape (n_edits,), int, or None
+        The positive each edit came from (needed with ``edits``).
+    k_hard : int, default=K_HARD
+        Hardest negatives averaged by S_neg.
+
+    Returns
+    -------
+    VoxelScores
+        Arrays of shape (1,).
+
+    Raises
+    ------
+    UserInputError
+        An empty region, a mask of the wrong shape, no positives or non-finite responses.
+    """
     region = np.asarray(region)
-    pos = np.asarray(pos)
-    mask = np.zeros(pos.shape[1], bool)
+    pos = _as_2d("pos", pos, None)
+    assert pos is not None
+    n_vox = pos.shape[1]
+    neg = _as_2d("neg", neg, n_vox)
+    edits = _as_2d("edits", edits, n_vox)
+    mask = np.zeros(n_vox, bool)
     if region.dtype == bool:
-        if region.shape != (pos.shape[1],):
+        if region.shape != (n_vox,):
             raise UserInputError(f"region mask has shape {region.shape}, expected "
-                                 f"({pos.shape[1]},)")
+                                 f"({n_vox},)")
         mask = region
     else:
         mask[region.astype(int)] = True
     if not mask.any():
         raise UserInputError("the region is empty: no voxel to score")
-
-    def avg(a):
-        return None if a is None else np.asarray(a)[:, mask].mean(axis=1, keepdims=True)
-
-    return voxel_scores(avg(pos), avg(neg), avg(edits), edit_of, k_hard=k_hard)
+    if pos.shape[0] == 0:
+        raise UserInputError("no positive images to score (the stimulus set is empty after "
+                             "verification)")
+    sc = region_point_scores(region_average(pos, mask), region_average(neg, mask),
+                             region_average(edits, mask), edit_of, k_hard=k_hard)
+    return VoxelScores(*(np.array([np.nan if sc[k] is None else sc[k]])
+                         for k in ("s_pos", "s_neg", "s_edit", "s_causal")))

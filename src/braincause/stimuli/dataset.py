@@ -57,6 +57,19 @@ class DatasetSizes:
                 "n_edit_positives": dict(self.n_edit_positives), "n_edits": self.n_edits}
 
 
+def sizes_from_config(cfg: Any, eval_only: bool = False) -> DatasetSizes:
+    """The dataset sizes of a :class:`~braincause.config.LocalizeConfig` (its
+    ``stimuli`` table); ``eval_only``: the EVAL split only (baseline concepts)."""
+    s = cfg.stimuli
+    if eval_only:
+        return DatasetSizes({"eval": s.n_positive_eval}, s.n_counter, s.n_negative_prompts,
+                            {"eval": s.n_edit_positives_eval}, s.n_edits)
+    return DatasetSizes({"train": s.n_positive_train, "eval": s.n_positive_eval}, s.n_counter,
+                        s.n_negative_prompts,
+                        {"train": s.n_edit_positives_train, "eval": s.n_edit_positives_eval},
+                        s.n_edits)
+
+
 @dataclass(eq=False)
 class CausalDataset:
     """Every stimulus of one concept: positives, semantic negatives, edits.

@@ -1,0 +1,361 @@
+"""The stages of ``localize`` after :func:`~braincause.pipeline.context.prepare_run`, each a
+function over frozen artifacts: stimuli → predictions → measured sets → ranking signals →
+regions (TRAIN split only) → region scores → baseline scores and p-values → voxelwise
+tests → verdicts. The benchmark calls the same functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from braincause.config import LocalizeConfig
+from braincause.exceptions import UserInputError
+from braincause.pipeline.context import Progress, ResolvedQuery, RunContext, _quiet
+
+
+class EmptyStimuli(UserInputError):
+    """No positive image survived verification."""
+
+
+@dataclass(frozen=True)
+class RunSeeds:
+    """The bootstrap and permutation seeds of a run, all from the run's seed.
+
+    ``boot[2 j]`` / ``boot[2 j + 1]`` seed region ``j``'s generated / measured
+    bootstrap; ``perm`` the two voxelwise permutation tests.
+    """
+
+    boot: tuple[np.random.SeedSequence, ...]
+    perm: tuple[np.random.SeedSequence, ...]
+
+    @classmethod
+    def from_seed(cls, seed: int) -> RunSeeds:
+        root = np.random.SeedSequence([seed, 2605])
+        boot = root.spawn(4)
+        perm = root.spawn(6)[4:]  # children 8 and 9 (the second spawn continues the count)
+        return cls(tuple(boot), tuple(perm))
+
+
+# ------------------------------------------------------------------ stimuli
+def build_baseline_dataset(name: str, roles: dict[str, Any], cfg: LocalizeConfig, *,
+                           use_cache: bool = True):
+    """One baseline concept's EVAL-only stimuli, as every target's run shares them (seed
+    ``stats.baseline_seed``; cached by content like every dataset)."""
+    from braincause.stimuli.dataset import build_causal_dataset, sizes_from_config
+
+    return build_causal_dataset(name, **roles, sizes=sizes_from_config(cfg, eval_only=True),
+                                seed=cfg.stats.baseline_seed,
+                                threshold=cfg.stimuli.verifier_threshold,
+                                absent_threshold=cfg.stimuli.absent_threshold,
+                                use_cache=use_cache, with_images=False)
+
+
+def build_stimuli(ctx: RunContext, concept: ResolvedQuery, seed: int, *,
+                  with_images: bool, progress: Progress | None = None):
+    """The concept's causal dataset (plan, positives, negatives, edits, verification).
+
+    Raises
+    ------
+    EmptyStimuli
+        No TRAIN or no EVAL positive survived verification.
+    """
+    from braincause.stimuli.dataset import build_causal_dataset, sizes_from_config
+
+    cfg = ctx.cfg
+    ds = build_causal_dataset(concept.name, **ctx.role_kwargs, sizes=sizes_from_config(cfg),
+                              seed=seed, threshold=cfg.stimuli.verifier_threshold,
+                              absent_threshold=cfg.stimuli.absent_threshold,
+                              use_cache=ctx.use_cache, with_images=with_images,
+                              progress=progress)
+    for split in ("train", "eval"):
+        if len(ds.indices("positive", split)) == 0:
+            raise EmptyStimuli(
+                f"no {split} positive of {concept.name!r} survived verification "
+                f"({len(ds.indices('positive', split, kept=False))} generated). Try "
+                + ctx.source.empty_hint
+                + "a lower stimuli.verifier_threshold, or more positives "
+                "(stimuli.n_positive_*)")
+    return ds
+
+
+# ------------------------------------------------------------------ predictions
+@dataclass(frozen=True)
+class ScoringSet:
+    """Responses (n_images, n_voxels) to the images a score is built from: ``pos``,
+    ``neg``, ``edits`` with ``edit_of`` (the positive of each edit); None where absent."""
+
+    pos: np.ndarray
+    neg: np.ndarray | None = None
+    edits: np.ndarray | None = None
+    edit_of: np.ndarray | None = None
+
+    def averages(self, mask: np.ndarray) -> tuple[Any, Any, Any, Any]:
+        """(a_pos, a_neg, a_edit, edit_of): region-averaged responses (n_images,)."""
+        from braincause.scoring import region_average
+
+        return (region_average(self.pos, mask), region_average(self.neg, mask),
+                region_average(self.edits, mask), self.edit_of)
+
+
+def generated_set(ds, Y: np.ndarray, split: str) -> ScoringSet:
+    """The predicted responses ``Y`` of ``ds``'s ``split`` as a scoring set."""
+    s = ds.scoring_sets(split)
+    return ScoringSet(Y[s["pos"]], Y[s["neg"]], Y[s["edit"]], s["edit_of"])
+
+
+def measured_set(Y: np.ndarray, ms) -> ScoringSet:
+    """Measured responses of a retrieval's positives and negatives."""
+    return ScoringSet(Y[ms.positives], Y[ms.all_negatives])
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The data of one run: predicted responses ``Y`` to every stimulus, the measured
+    retrievals (``m_train``, ``m_eval``, ``m_pool``) and the scoring sets built on them."""
+
+    Y: np.ndarray = field(repr=False)
+    m_train: Any = field(repr=False)
+    m_eval: Any = field(repr=False)
+    m_pool: Any = field(repr=False)
+    gen_train: ScoringSet = field(repr=False)
+    gen_eval: ScoringSet = field(repr=False)
+    meas_train: ScoringSet = field(repr=False)
+    meas_eval: ScoringSet = field(repr=False)
+
+    @property
+    def counters(self) -> list[Any]:
+        return self.m_eval.counters if hasattr(self.m_eval, "counters") else []
+
+
+def retrieve(ctx: RunContext, name: str, label: str, counters: list[Any], split: str):
+    """Measured images of ``split`` (train / eval / pool) showing ``name`` and each
+    counter-concept (:func:`braincause.evaluate.measured.retrieve_sets`)."""
+    from braincause.evaluate.measured import retrieve_sets
+
+    subj, rc = ctx.subj, ctx.cfg.retrieval
+    cand = {"train": subj.train_indices, "eval": subj.test_indices,
+            "pool": np.arange(subj.n_images)}[split]
+    return retrieve_sets(ctx.index, ctx.pool_verifier, name, label, counters,
+                         candidates=cand, split=split, top_positive=rc.top_positive,
+                         max_positive=rc.max_positive, top_negative=rc.top_negative,
+                         max_negative=rc.max_negative)
+
+
+def gather_evidence(ctx: RunContext, concept: ResolvedQuery, ds, *,
+                    progress: Progress | None = None) -> Evidence:
+    """Predict every stimulus and retrieve the concept's measured images."""
+    say = progress or _quiet
+    say("predicting responses")
+    Y = ctx.predict(ds.features)
+    counters = ds.plan.counter_concepts if ds.plan else []
+    m = {s: retrieve(ctx, concept.name, concept.label, counters, s)
+         for s in ("train", "eval", "pool")}
+    Y_meas = ctx.subj.responses
+    return Evidence(Y, m["train"], m["eval"], m["pool"], generated_set(ds, Y, "train"),
+                    generated_set(ds, Y, "eval"), measured_set(Y_meas, m["train"]),
+                    measured_set(Y_meas, m["eval"]))
+
+
+# ------------------------------------------------------------------ signals and regions
+@dataclass(frozen=True)
+class Regions:
+    """The TRAIN-split ranking signals (n_voxels,) each, the combination's members, the
+    TRAIN voxel scores, and the two regions: ``causal`` (the configured ranking and rule)
+    and ``activation`` (top-K of MAG)."""
+
+    signals: dict[str, np.ndarray] = field(repr=False)
+    used: list[str]
+    train_scores: Any = field(repr=False)
+    causal: Any = None
+    activation: Any = None
+
+    def masks(self, n_voxels: int) -> dict[str, np.ndarray]:
+        return {"causal": self.causal.mask(n_voxels),
+                "activation": self.activation.mask(n_voxels)}
+
+
+def propose_regions(ctx: RunContext, concept: ResolvedQuery, ev: Evidence, *,
+                    progress: Progress | None = None) -> Regions:
+    """Ranking signals on TRAIN data (PAPER.md §3) and the two regions they give."""
+    from braincause.regions import propose_region
+    from braincause.scoring import voxel_scores
+    from braincause.scoring.signals import COMBINED, combine_signals, ranking_signals
+
+    say = progress or _quiet
+    say("scoring voxels")
+    cfg, k_hard = ctx.cfg, ctx.cfg.region.k_hard
+    g = ev.gen_train
+    gen = {"pos": g.pos, "neg": g.neg, "edits": g.edits, "edit_of": g.edit_of}
+    meas = {"pos": ev.meas_train.pos, "neg": ev.meas_train.neg}
+    Yp = ctx.Y_pool
+    pool = {"pos_unverified": Yp[ev.m_pool.positives_unverified],
+            "pos": Yp[ev.m_pool.positives], "neg": Yp[ev.m_pool.all_negatives]}
+    signals = ranking_signals(gen=gen, measured=meas, pool=pool, k_hard=k_hard)
+    combined, used = combine_signals(signals, COMBINED, keep=ctx.keep)
+    signals["braincause"] = combined
+    ranking = cfg.region.ranking
+    if ranking not in signals:
+        raise UserInputError(f"the ranking signal {ranking} has no data for "
+                             f"{concept.name!r} (no measured or pool images were retrieved); "
+                             "choose another region.ranking")
+    train_vs = voxel_scores(g.pos, g.neg, g.edits, g.edit_of, k_hard=k_hard)
+    causal = propose_region(signals[ranking], keep=ctx.keep, k=cfg.region.k,
+                            rule=cfg.region.rule, s_causal=train_vs.s_causal, ranking=ranking)
+    activation = propose_region(signals["MAG"], keep=ctx.keep, k=cfg.region.k, rule="top_k",
+                                ranking="MAG")
+    return Regions(signals, used, train_vs, causal, activation)
+
+
+# ------------------------------------------------------------------ region scores
+def score_region(ctx: RunContext, ev: Evidence, mask: np.ndarray, *,
+                 seeds: tuple[Any, Any] | None = None) -> dict[str, Any]:
+    """Scores of one region: TRAIN generated (points), EVAL generated and held-out
+    measured (bootstrap CIs seeded by ``seeds``; point scores when ``seeds`` is None).
+
+    Returns
+    -------
+    dict
+        ``{"train_generated", "eval_generated", "eval_measured"}``; the measured block has
+        S_pos and S_neg only, None (with CIs) or ``{}`` (points) without measured data.
+    """
+    from braincause.evaluate.regionstats import region_scores_ci
+    from braincause.scoring import region_point_scores
+
+    k_hard, st = ctx.cfg.region.k_hard, ctx.cfg.stats
+    if not mask.any():  # a signal without data (e.g. no pool positive): no region
+        return {}
+    out: dict[str, Any] = {}
+    t = ev.gen_train.averages(mask)
+    out["train_generated"] = region_point_scores(*t, k_hard=k_hard)
+    g = ev.gen_eval.averages(mask)
+    m = ev.meas_eval.averages(mask)
+    if seeds is None:
+        out["eval_generated"] = region_point_scores(*g, k_hard=k_hard)
+        out["eval_measured"] = {k: v for k, v in region_point_scores(
+            m[0], m[1], k_hard=k_hard).items() if k in ("s_pos", "s_neg")} \
+            if m[0] is not None else {}
+        return out
+
+    def ci(a, seed):
+        return region_scores_ci(*a, k_hard=k_hard, n_boot=st.n_bootstrap, level=st.ci_level,
+                                alpha=st.alpha, random_state=np.random.default_rng(seed))
+
+    out["eval_generated"] = ci(g, seeds[0])
+    out["eval_measured"] = None
+    if m[0] is not None:
+        meas = ci((m[0], m[1], None, None), seeds[1])
+        out["eval_measured"] = {k: v for k, v in meas.items() if k in ("s_pos", "s_neg")}
+    return out
+
+
+def baseline_scores(ctx: RunContext, concept: ResolvedQuery, counters: list[Any],
+                    regions: dict[str, np.ndarray], *, progress: Progress | None = None
+                    ) -> tuple[list[str], dict[str, dict[str, dict[str, float | None]]]]:
+    """The baseline concepts and, for each region, each baseline's EVAL point scores
+    (``{"gen:s_pos": …, "meas:s_neg": …}``) on its own stimuli and measured images."""
+    from braincause.scoring import region_point_scores
+
+    say = progress or _quiet
+    cfg, k_hard = ctx.cfg, ctx.cfg.region.k_hard
+    names = ctx.source.baselines(concept, cfg.stats.n_baselines, counters)
+    say(f"baseline concepts: {len(names)}")
+    out: dict[str, dict[str, dict[str, float | None]]] = {k: {} for k in regions}
+    for i, b in enumerate(names):
+        say(f"baseline {i + 1}/{len(names)}: {b}")
+        bds = build_baseline_dataset(b, ctx.role_kwargs, cfg, use_cache=ctx.use_cache)
+        gen = generated_set(bds, ctx.predict(bds.features), "eval")
+        bm = retrieve(ctx, b, ctx.source.baseline_label(b),
+                      bds.plan.counter_concepts if bds.plan else [], "eval")
+        meas = measured_set(ctx.subj.responses, bm)
+        for key, mask in regions.items():
+            entry: dict[str, float | None] = {}
+            g = gen.averages(mask)
+            if g[0] is not None:
+                entry.update({f"gen:{k}": v for k, v in
+                              region_point_scores(*g, k_hard=k_hard).items()})
+            m = meas.averages(mask)
+            if m[0] is not None:
+                entry.update({f"meas:{k}": v for k, v in
+                              region_point_scores(m[0], m[1], k_hard=k_hard).items()})
+            out[key][b] = entry
+    return names, out
+
+
+# ------------------------------------------------------------------ voxelwise tests
+def voxelwise_tests(ctx: RunContext, ev: Evidence, region, seeds: RunSeeds, *,
+                    progress: Progress | None = None) -> dict[str, Any]:
+    """Voxelwise permutation tests on the EVAL split over the kept voxels: positive minus
+    its hardest edit (sign flips) and positives vs semantic negatives (label
+    permutations), each with max-T family-wise and BH-FDR counts."""
+    from braincause.scoring import hardest_edit
+    from braincause.stats import label_permutation_max_t, sign_flip_max_t
+
+    say = progress or _quiet
+    say("voxelwise permutation tests")
+    st, g = ctx.cfg.stats, ev.gen_eval
+    kv = np.flatnonzero(ctx.keep)
+    in_region = np.isin(kv, region.voxels)
+    out: dict[str, Any] = {}
+    if len(g.edits):
+        pe = g.pos[:, kv].astype(np.float64)
+        hard, has = hardest_edit(g.edits[:, kv], g.edit_of, len(pe))
+        diff = pe[has] - hard[has]
+        if diff.shape[0] >= 2:
+            res = sign_flip_max_t(diff, n_permutations=st.n_permutations, tail=1,
+                                  random_state=np.random.default_rng(seeds.perm[0]))
+            out["edits_sign_flip"] = permutation_summary(
+                res, in_region, st.alpha, "positive minus its hardest edit, one-sample t, "
+                "sign flips")
+    if len(g.neg) >= 2:
+        res = label_permutation_max_t(g.pos[:, kv], g.neg[:, kv],
+                                      n_permutations=st.n_permutations, tail=1,
+                                      random_state=np.random.default_rng(seeds.perm[1]))
+        out["positives_vs_negatives"] = permutation_summary(
+            res, in_region, st.alpha, "positives vs semantic negatives, two-sample t, "
+            "label permutations")
+    return out
+
+
+def permutation_summary(res, in_region: np.ndarray, alpha: float, test: str) -> dict:
+    """Counts of voxels significant family-wise (max-T) and by BH-FDR, overall and in
+    the region."""
+    from braincause.stats import fdr_bh
+
+    sig = res.p_fwer <= alpha
+    fdr_sig, _ = fdr_bh(res.p_uncorrected, alpha=alpha)
+    n_reg = int(in_region.sum())
+    return {"test": test, "exact": bool(res.exact),
+            "n_significant_fwer": int(sig.sum()), "n_significant_fdr": int(fdr_sig.sum()),
+            "region_significant_fwer": int((sig & in_region).sum()),
+            "region_significant_fdr": int((fdr_sig & in_region).sum()),
+            "region_fraction_fwer": round(float((sig & in_region).sum()) / max(1, n_reg), 4),
+            "max_t": round(float(np.max(res.t_obs)), 4)}
+
+
+# ------------------------------------------------------------------ verdicts
+@dataclass(frozen=True)
+class Decision:
+    """The measured coverage and the verdicts of the causal and the activation region."""
+
+    level: str
+    coverage_eval: dict[str, Any]
+    verdict: Any
+    activation_verdict: Any
+
+
+def decide_verdicts(ctx: RunContext, ev: Evidence, p_causal: dict[str, Any],
+                    p_act: dict[str, Any], scores: dict[str, dict[str, Any]]) -> Decision:
+    """Coverage of the held-out measured images and the verdict of each region."""
+    from braincause.evaluate.verdict import coverage_level, decide
+
+    cfg = ctx.cfg
+    cov = ev.m_eval.coverage(desired_positives=cfg.stimuli.n_positive_eval,
+                             desired_negatives=cfg.stimuli.n_negative_prompts)
+    level, reasons = coverage_level(cov["positives"], cov["negatives_per_counter"],
+                                    cfg.verdict)
+    v = {key: decide(p, level, reasons, cfg.verdict, alpha=cfg.stats.alpha,
+                     train_causal=scores[key]["train_generated"]["s_causal"])
+         for key, p in (("causal", p_causal), ("activation", p_act))}
+    return Decision(level, cov, v["causal"], v["activation"])
