@@ -194,6 +194,37 @@ def check_output_file(path: Any, what: str = "--out", *, suffix: str | None = No
     return p
 
 
+def nsd_subject_number(subject: Any, what: str = "--subject") -> int:
+    """The NSD subject number (1-8) of ``1``, ``"1"``, ``"subj01"`` or ``"nsd-subj01"``.
+
+    Parameters
+    ----------
+    subject : int or str
+    what : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    UserInputError
+        Not an NSD subject number.
+    """
+    text = str(subject).strip().lower()
+    for prefix in ("nsd-", "subj"):
+        text = text.removeprefix(prefix)
+    try:
+        num = int(text)
+    except ValueError:
+        num = 0
+    if not 1 <= num <= 8:
+        raise UserInputError(f"with an NSD root, {what} must be an NSD subject number "
+                             f"(1-8, or subj01 … subj08), got {subject!r}")
+    return num
+
+
 def check_localize_inputs(query: Any, *, seed: Any, out: Any = None,
                           nsd_root: Any = None) -> None:
     """The checks of :func:`braincause.pipeline.localize`'s plain arguments."""

@@ -22,6 +22,7 @@ from braincause.boundary import (
     check_output_file,
     check_seed,
     check_text,
+    nsd_subject_number,
 )
 from braincause.exceptions import BrainCauseError, DataError, UserInputError
 
@@ -46,17 +47,7 @@ def _check_subject(subject_id: str, what: str = "subject") -> str:
 
 
 def _nsd_number(subject: str) -> int:
-    text = str(subject).strip().lower()
-    for prefix in ("nsd-", "subj"):
-        text = text.removeprefix(prefix)
-    try:
-        num = int(text)
-    except ValueError:
-        num = 0
-    if not 1 <= num <= 8:
-        raise UserInputError(f"with --nsd-root, --subject must be an NSD subject number "
-                             f"(1-8, or subj01 … subj08), got {subject!r}")
-    return num
+    return nsd_subject_number(subject, "--subject")
 
 
 def _check_nsd_root(root: str) -> None:

@@ -30,7 +30,7 @@ import numpy as np
 
 from braincause.boundary import check_manifest, check_result
 from braincause.exceptions import DataError, UserInputError
-from braincause.utils import atomic_write_bytes
+from braincause.utils import atomic_write_bytes, voxel_mask
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -187,9 +187,7 @@ class RegionRecord:
         -------
         ndarray of shape (n_voxels,), bool
         """
-        m = np.zeros(n_voxels, bool)
-        m[list(self.voxels)] = True
-        return m
+        return voxel_mask(self.voxels, n_voxels)
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "ranking": self.ranking, "k": self.k, "size": self.size,

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from braincause.boundary import nsd_subject_number
 from braincause.config import LocalizeConfig
 from braincause.exceptions import UserInputError
 
@@ -121,14 +122,7 @@ def load_nsd_subject(root: str | Path, subject: Any, cfg: LocalizeConfig):
     """
     from braincause.datasets.nsd import NSDSubject
 
-    text = str(subject).strip().lower()
-    for prefix in ("nsd-", "subj"):
-        text = text.removeprefix(prefix)
-    try:
-        num = int(text)
-    except ValueError:
-        raise UserInputError(f"with an NSD root, the subject must be an NSD subject number "
-                             f"(1-8, or subj01 … subj08), got {subject!r}") from None
+    num = nsd_subject_number(subject, "the subject")
     n = cfg.nsd
     return NSDSubject(root, num, vertex_mask=None if n.vertex_mask == "all" else n.vertex_mask,
                       beta_version=n.beta_version, image_size=n.image_size)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from braincause.exceptions import UserInputError
+from braincause.utils import voxel_mask
 
 __all__ = ["Region", "propose_region", "top_k"]
 
@@ -55,9 +56,7 @@ class Region:
         -------
         ndarray of shape (n_voxels,), bool
         """
-        m = np.zeros(n_voxels, bool)
-        m[self.voxels] = True
-        return m
+        return voxel_mask(self.voxels, n_voxels)
 
     def to_dict(self) -> dict[str, Any]:
         """The region as JSON (the ``region`` block of result.json).

@@ -47,6 +47,24 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return path
 
 
+def voxel_mask(voxels, n_voxels: int) -> np.ndarray:
+    """A boolean mask of shape (n_voxels,) that is True at ``voxels``.
+
+    Parameters
+    ----------
+    voxels : array-like of int
+        Voxel indices.
+    n_voxels : int
+
+    Returns
+    -------
+    ndarray of shape (n_voxels,), bool
+    """
+    m = np.zeros(n_voxels, bool)
+    m[np.asarray(voxels, dtype=np.int64)] = True
+    return m
+
+
 def cache_dir() -> Path:
     """On-disk cache: ``$BRAINCAUSE_CACHE`` or ``~/.cache/braincause``."""
     root = os.environ.get("BRAINCAUSE_CACHE")
