@@ -15,7 +15,7 @@ from braincause.exceptions import DataError, UserInputError
 
 @pytest.fixture(scope="module")
 def mini(tmp_path_factory):
-    return write_mini_nsd(tmp_path_factory.mktemp("nsd"), n_subjects=2, seed=3)
+    return write_mini_nsd(tmp_path_factory.mktemp("nsd"), n_subjects=2, random_state=3)
 
 
 @pytest.fixture(scope="module")
@@ -362,7 +362,7 @@ def test_fit_encoder_runs_on_mini_nsd(tmp_path, capsys):
 
     mini = write_mini_nsd(tmp_path / "nsd", n_sessions=3, trials_per_session=60, n_stimuli=150,
                           n_subject_images=60, n_shared=20, n_vertices=10242,
-                          signal_fraction=0.05, seed=3)
+                          signal_fraction=0.05, random_state=3)
     assert main(["fit-encoder", "--nsd-root", str(tmp_path / "nsd"), "--subject", "1",
                  "--json", "--quiet"]) == 0
     doc = json.loads(capsys.readouterr().out)

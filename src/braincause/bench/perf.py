@@ -35,7 +35,13 @@ _ENV_PREFIXES = ("OPENBLAS_", "OMP_", "MKL_", "BLIS_", "NUMEXPR_")
 
 
 def load_average() -> list[float]:
-    """The 1, 5 and 15 minute load averages (empty where the OS has none)."""
+    """The 1, 5 and 15 minute load averages (empty where the OS has none).
+
+    Returns
+    -------
+    list of float
+        Rounded to 2 decimals.
+    """
     try:
         return [round(v, 2) for v in os.getloadavg()]
     except OSError:  # pragma: no cover - not on Linux
@@ -65,7 +71,15 @@ def _cpu_model() -> str:
 
 
 def machine_info() -> dict[str, Any]:
-    """Cores, memory, CPU, Python and numpy versions, BLAS (threadpoolctl), thread variables."""
+    """Cores, memory, CPU, Python and numpy versions, BLAS (threadpoolctl), thread variables.
+
+    Returns
+    -------
+    dict
+        ``cpu_count``, ``cpu_model``, ``memory_gib``, ``machine``, ``python``, ``numpy``,
+        ``threadpools`` (threadpoolctl's libraries, without file paths) and ``env`` (the
+        ``OPENBLAS_*``, ``OMP_*``, ``MKL_*``, ``BLIS_*``, ``NUMEXPR_*`` variables).
+    """
     from threadpoolctl import threadpool_info
 
     blas = [{k: v for k, v in lib.items() if k != "filepath"} for lib in threadpool_info()]
@@ -86,6 +100,18 @@ def interleave(contenders: Mapping[str, Callable[[], Any]], repeats: int) -> dic
 
     Round ``r`` starts with contender ``r mod k`` so no contender always runs
     first (cold caches) or right after the same neighbour.
+
+    Parameters
+    ----------
+    contenders : mapping of str to callable
+        Name to a function called without arguments.
+    repeats : int
+        Number of rounds.
+
+    Returns
+    -------
+    dict of str to list of float
+        Each contender's wall times in seconds, one per round.
     """
     names = list(contenders)
     times: dict[str, list[float]] = {n: [] for n in names}
@@ -99,7 +125,18 @@ def interleave(contenders: Mapping[str, Callable[[], Any]], repeats: int) -> dic
 
 
 def summarize(times: Sequence[float]) -> dict[str, Any]:
-    """Median, min and max of repeated wall times (seconds), and the times themselves."""
+    """Median, min and max of repeated wall times (seconds), and the times themselves.
+
+    Parameters
+    ----------
+    times : sequence of float
+        Wall times in seconds.
+
+    Returns
+    -------
+    dict
+        ``median_s``, ``min_s``, ``max_s`` and ``times_s``, rounded to 4 decimals.
+    """
     arr = np.asarray(times, dtype=float)
     return {"median_s": round(float(np.median(arr)), 4), "min_s": round(float(arr.min()), 4),
             "max_s": round(float(arr.max()), 4), "times_s": [round(float(t), 4) for t in arr]}
@@ -226,6 +263,18 @@ def split_stages(events: Sequence[tuple[float, str]], end: float) -> dict[str, f
     The time from one event to the next goes to the stage the first one opens
     (or continues); inside the stimuli stage, the stimulus messages split it into
     plan / generate / verify / edit. The last event runs to ``end``.
+
+    Parameters
+    ----------
+    events : sequence of (float, str)
+        ``(time, message)`` pairs in time order.
+    end : float
+        The time the run ended.
+
+    Returns
+    -------
+    dict of str to float
+        Stage name to seconds, in the order of ``STAGES`` (stages never reached left out).
     """
     out: dict[str, float] = {}
     stage = "resolve"

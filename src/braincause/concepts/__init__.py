@@ -173,6 +173,11 @@ def concept_texts() -> tuple[tuple[str, str], ...]:
 
     The texts of a concept are its label ("human face"), its synonyms and its
     description, without repeats, in vocabulary order.
+
+    Returns
+    -------
+    tuple of (str, str)
+        (concept name, text) pairs, a concept's texts together.
     """
     pairs: list[tuple[str, str]] = []
     for name, c in CONCEPTS.items():
@@ -246,6 +251,14 @@ def concept_scores(query: str, *, embedder: MiniLMEmbedder | None = None) -> dic
 def embedding_neighbours(query: str, n: int = 5, *,
                          embedder: MiniLMEmbedder | None = None) -> list[tuple[str, float]]:
     """The ``n`` concepts most similar to ``query`` in embedding space, best first.
+
+    Parameters
+    ----------
+    query : str
+    n : int, default=5
+        How many concepts (negative counts as 0).
+    embedder : MiniLMEmbedder, optional
+        Defaults to :func:`braincause.concepts.text.default_embedder`.
 
     Returns
     -------

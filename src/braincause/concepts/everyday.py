@@ -79,7 +79,22 @@ class RealConcept:
 
 
 def slug(text: str) -> str:
-    """``"Red sports-car!"`` → ``"red_sports_car"`` (lower case, words joined by ``_``)."""
+    """``"Red sports-car!"`` → ``"red_sports_car"`` (lower case, words joined by ``_``).
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+        The normalised words joined by ``_``, at most ``MAX_SLUG`` characters.
+
+    Raises
+    ------
+    UserInputError
+        When ``text`` has no letters or digits.
+    """
     from braincause.concepts import normalize
 
     words = normalize(text).split()
@@ -94,6 +109,22 @@ def query_concept(query: str) -> RealConcept:
     """The concept of ``query`` on real data: a vocabulary concept when the query names
     one exactly (name, synonym or plural; no free-text matching), else the query itself
     (without a framing such as "a photo of").
+
+    Parameters
+    ----------
+    query : str
+        The concept as the user typed it.
+
+    Returns
+    -------
+    RealConcept
+        ``resolved_by`` is ``"name"`` or ``"synonym"`` for a vocabulary concept, ``"query"``
+        for the query taken as typed (kind ``"free text"``, named by its :func:`slug`).
+
+    Raises
+    ------
+    UserInputError
+        When ``query`` is not a str or has no letters or digits.
     """
     from braincause.concepts import resolve_with_score
     from braincause.exceptions import ConceptNotFound
@@ -160,6 +191,12 @@ def everyday_baselines(name: str, label: str, n: int,
     n : int
     exclude : iterable of str
         Counter-concept names or labels: a baseline naming one of them is left out.
+
+    Returns
+    -------
+    list of str
+        ``n`` names of :data:`EVERYDAY`, in a fixed pseudo-random order (by a hash of
+        the name) that does not depend on the target.
 
     Raises
     ------

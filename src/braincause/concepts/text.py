@@ -284,7 +284,14 @@ class WordPieceTokenizer:
         return len(self.vocab)
 
     def digest(self) -> str:
-        """SHA-256 of the vocabulary and settings (for fingerprints)."""
+        """SHA-256 of the vocabulary and settings (for fingerprints).
+
+        Returns
+        -------
+        str
+            64 hex digits over the lower-casing flag, the word-length limit and every
+            (id, token) of the vocabulary.
+        """
         h = hashlib.sha256(f"lowercase={self.lowercase}|max={self.max_input_chars_per_word}|"
                            .encode())
         for tok, i in sorted(self.vocab.items(), key=lambda t: t[1]):
@@ -293,7 +300,20 @@ class WordPieceTokenizer:
 
     # -------------------------------------------------------------------- steps
     def normalize(self, text: str) -> str:
-        """Steps 2 and 3: clean-up, CJK spacing, accent stripping, lower-casing."""
+        """Steps 2 and 3: clean-up, CJK spacing, accent stripping, lower-casing.
+
+        Control characters are dropped, whitespace becomes a space, CJK characters are
+        spaced apart; with ``lowercase``, accents are stripped (NFD, marks dropped) and
+        each character is lower-cased.
+
+        Parameters
+        ----------
+        text : str
+
+        Returns
+        -------
+        str
+        """
         out = []
         for ch in text:
             cp = ord(ch)
@@ -313,7 +333,18 @@ class WordPieceTokenizer:
         return t
 
     def split_words(self, text: str) -> list[str]:
-        """Step 4 on normalised text: whitespace-separated words, punctuation apart."""
+        """Step 4 on normalised text: whitespace-separated words, punctuation apart.
+
+        Parameters
+        ----------
+        text : str
+            Text passed through :meth:`normalize`.
+
+        Returns
+        -------
+        list of str
+            The words, each punctuation character a word of its own.
+        """
         words: list[str] = []
         for chunk in text.split():
             start = 0
@@ -328,7 +359,20 @@ class WordPieceTokenizer:
         return words
 
     def wordpiece(self, word: str) -> tuple[int, ...]:
-        """Step 5: the ids of one word's pieces (``(unk_id,)`` when it has no cut)."""
+        """Step 5: the ids of one word's pieces (``(unk_id,)`` when it has no cut).
+
+        Greedy longest-match-first over the vocabulary, continuation pieces prefixed
+        with ``##``; a word longer than ``max_input_chars_per_word`` is ``[UNK]``.
+
+        Parameters
+        ----------
+        word : str
+            One word of :meth:`split_words`.
+
+        Returns
+        -------
+        tuple of int
+        """
         got = self._cache.get(word)
         if got is not None:
             return got
@@ -356,7 +400,23 @@ class WordPieceTokenizer:
 
     # ------------------------------------------------------------------ public
     def token_ids(self, text: str) -> list[int]:
-        """Word-piece ids of ``text``, without ``[CLS]``/``[SEP]`` and untruncated."""
+        """Word-piece ids of ``text``, without ``[CLS]``/``[SEP]`` and untruncated.
+
+        Special tokens written in the text (``[MASK]``...) are kept as their ids.
+
+        Parameters
+        ----------
+        text : str
+
+        Returns
+        -------
+        list of int
+
+        Raises
+        ------
+        UserInputError
+            When ``text`` is not a str.
+        """
         if not isinstance(text, str):
             raise UserInputError(f"text must be a str, got {type(text).__name__}")
         ids: list[int] = []
@@ -369,13 +429,39 @@ class WordPieceTokenizer:
         return ids
 
     def tokenize(self, text: str) -> list[str]:
-        """Word-piece strings of ``text`` (no special tokens added)."""
+        """Word-piece strings of ``text`` (no special tokens added).
+
+        Parameters
+        ----------
+        text : str
+
+        Returns
+        -------
+        list of str
+            The pieces of :meth:`token_ids`, continuation pieces with their ``##``.
+        """
         if self._inverse is None:
             self._inverse = {i: t for t, i in self.vocab.items()}
         return [self._inverse.get(i, "[UNK]") for i in self.token_ids(text)]
 
     def encode(self, text: str, *, max_length: int = 256) -> list[int]:
-        """``[CLS] pieces [SEP]``, pieces cut so the whole holds ``max_length`` ids."""
+        """``[CLS] pieces [SEP]``, pieces cut so the whole holds ``max_length`` ids.
+
+        Parameters
+        ----------
+        text : str
+        max_length : int, default=256
+            The most ids returned (at least 2).
+
+        Returns
+        -------
+        list of int
+
+        Raises
+        ------
+        UserInputError
+            When ``max_length`` is below 2.
+        """
         if int(max_length) < 2:
             raise UserInputError(f"max_length must be at least 2, got {max_length}")
         return [self.cls_id, *self.token_ids(text)[: int(max_length) - 2], self.sep_id]
@@ -384,11 +470,18 @@ class WordPieceTokenizer:
               max_length: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """Encode and right-pad several texts.
 
+        Parameters
+        ----------
+        texts : sequence of str
+        max_length : int, default=256
+            The most ids per text, ``[CLS]`` and ``[SEP]`` included (see :meth:`encode`).
+
         Returns
         -------
-        input_ids : (n, L) int64
-            ``L`` is the longest encoding (at most ``max_length``); padding is ``[PAD]``.
-        attention_mask : (n, L) int64
+        input_ids : ndarray of shape (n_texts, n_tokens), int64
+            ``n_tokens`` is the longest encoding (at most ``max_length``); padding is
+            ``[PAD]``.
+        attention_mask : ndarray of shape (n_texts, n_tokens), int64
             1 on real tokens, 0 on padding.
         """
         enc = [self.encode(t, max_length=max_length) for t in texts]
@@ -526,13 +619,13 @@ class BertEncoder(nn.Module):
 
         Parameters
         ----------
-        input_ids : (n, L) int64 tensor
-        attention_mask : (n, L) tensor
+        input_ids : Tensor of shape (n_texts, n_tokens), int64
+        attention_mask : Tensor of shape (n_texts, n_tokens)
             Non-zero on real tokens; padded keys are ignored by every query.
 
         Returns
         -------
-        (n, L, hidden_size) float tensor
+        Tensor of shape (n_texts, n_tokens, hidden_size), float
         """
         if input_ids.shape[1] > self.max_positions:
             raise UserInputError(
@@ -547,6 +640,11 @@ class BertEncoder(nn.Module):
 
     def load_checkpoint(self, state: Mapping[str, np.ndarray | torch.Tensor]) -> None:
         """Copy weights in by name; the pooler head and ``position_ids`` are skipped.
+
+        Parameters
+        ----------
+        state : mapping of str to ndarray or Tensor
+            A BERT checkpoint's state dict (Hugging Face names).
 
         Raises
         ------
@@ -659,8 +757,14 @@ class MiniLMEmbedder:
                 f"max_seq_length={self.max_seq_length}, dim={self.dim})")
 
     def fingerprint(self) -> str:
-        """16 hex digits of SHA-256 over :attr:`config` (weights and vocabulary hashes,
-        module version, token limit); threads, device and batch size are left out."""
+        """Identifies the embedder's output for caches.
+
+        Returns
+        -------
+        str
+            16 hex digits of SHA-256 over :attr:`config` (weights and vocabulary hashes,
+            module version, token limit); threads, device and batch size are left out.
+        """
         blob = json.dumps(self.config, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -676,7 +780,7 @@ class MiniLMEmbedder:
 
         Returns
         -------
-        (n, 384) float32 array
+        ndarray of shape (n_texts, 384), float32
             Unit-norm rows, in the order of ``texts``.
 
         Raises

@@ -87,7 +87,7 @@ def write_mini_nsd(root: str | Path, n_subjects: int = 1, n_sessions: int = 2, *
                    n_subject_images: int = 40, n_shared: int = 12, n_vertices: int = 10242,
                    image_size: int = 32, signal_fraction: float = 0.05,
                    annotations: bool = True, rois: bool = True,
-                   seed: RandomState = 0) -> MiniNSD:
+                   random_state: RandomState = 0) -> MiniNSD:
     """Write a miniature NSD under ``root`` (see the module docstring).
 
     Parameters
@@ -116,14 +116,20 @@ def write_mini_nsd(root: str | Path, n_subjects: int = 1, n_sessions: int = 2, *
         Fraction of vertices responding to the image property.
     annotations, rois : bool
         Write the COCO annotation JSONs / the fLoc and nsdgeneral labels.
-    seed : int, Generator, SeedSequence or None
+    random_state : int, Generator, SeedSequence or None, default=0
+        Source of every random draw (see :func:`braincause.utils.check_random_state`).
+
+    Returns
+    -------
+    MiniNSD
+        What was written, with the planted signal's ground truth.
     """
     import h5py
     import nibabel as nib
     import pandas as pd
     import scipy.io
 
-    rng = check_random_state(seed)
+    rng = check_random_state(random_state)
     n_trials = n_sessions * trials_per_session
     n_own = n_subject_images - n_shared
     checks = (

@@ -89,10 +89,27 @@ class FollowupConfig:
         return int((self.max_run_s - self.lead_in_s - self.lead_out_s) // self.trial_s)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field by name (JSON-ready).
+
+        Returns
+        -------
+        dict
+        """
         return dataclasses.asdict(self)
 
     def validate(self) -> FollowupConfig:
-        """Check every field; raise :class:`UserInputError` naming the first bad one."""
+        """Check every field; raise :class:`UserInputError` naming the first bad one.
+
+        Returns
+        -------
+        FollowupConfig
+            ``self``, so a call can be chained.
+
+        Raises
+        ------
+        UserInputError
+            Naming the first field out of range or of the wrong type.
+        """
         _prob(self.power, "power", 0.0, 1.0)
         if self.alpha is not None:
             _prob(self.alpha, "alpha", 0.0, 0.5)

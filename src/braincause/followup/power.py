@@ -108,8 +108,32 @@ def solve_n(d: float, *, power: float = 0.8, alpha: float = 0.05, paired: bool =
             alternative: str = "larger", n_max: float = 1e6) -> float:
     """Sample size (pairs, or observations per group) reaching ``power``, not rounded.
 
-    Returns ``inf`` when ``d ≤ 0`` (a one-sided test of a non-positive effect never
-    reaches the power; two-sided uses ``|d|``) or when even ``n_max`` falls short.
+    Parameters
+    ----------
+    d : float
+        Standardised effect size (Cohen's d, or :math:`d_z` when paired).
+    power : float, default=0.8
+        Target power, strictly between 0 and 1.
+    alpha : float, default=0.05
+        Significance level of the test.
+    paired : bool, default=False
+        A one-sample (paired) t test with ``n`` pairs (True), or an independent-samples
+        t test with ``n`` observations per group (False).
+    alternative : {"larger", "two-sided"}, default="larger"
+    n_max : float, default=1e6
+        Give up (``inf``) once the search passes this size.
+
+    Returns
+    -------
+    float
+        The root of ``power(d, n) = power`` in ``n`` (at least 2); ``inf`` when
+        ``d ≤ 0`` (a one-sided test of a non-positive effect never reaches the power;
+        two-sided uses ``|d|``) or when even ``n_max`` falls short.
+
+    Raises
+    ------
+    UserInputError
+        When ``power``, ``alpha`` or ``alternative`` is out of range.
     """
     if not 0 < power < 1:
         raise UserInputError(f"power must be in (0, 1), got {power!r}")
@@ -135,7 +159,29 @@ def solve_n(d: float, *, power: float = 0.8, alpha: float = 0.05, paired: bool =
 
 def required_n(d: float, *, power: float = 0.8, alpha: float = 0.05, paired: bool = False,
                alternative: str = "larger", n_max: int = 100_000) -> int | None:
-    """Smallest integer sample size with power ≥ ``power``; ``None`` if untestable."""
+    """Smallest integer sample size with power ≥ ``power``; ``None`` if untestable.
+
+    Parameters
+    ----------
+    d : float
+        Standardised effect size (Cohen's d, or :math:`d_z` when paired).
+    power : float, default=0.8
+        Target power, strictly between 0 and 1.
+    alpha : float, default=0.05
+        Significance level of the test.
+    paired : bool, default=False
+        A one-sample (paired) t test with ``n`` pairs (True), or an independent-samples
+        t test with ``n`` observations per group (False).
+    alternative : {"larger", "two-sided"}, default="larger"
+    n_max : int, default=100_000
+        Largest sample size considered.
+
+    Returns
+    -------
+    int or None
+        Pairs (paired) or observations per group, at least 2; None when
+        :func:`solve_n` finds no finite size.
+    """
     n = solve_n(d, power=power, alpha=alpha, paired=paired, alternative=alternative,
                 n_max=n_max)
     if not math.isfinite(n):
@@ -149,7 +195,26 @@ def required_n(d: float, *, power: float = 0.8, alpha: float = 0.05, paired: boo
 
 def min_detectable_d(n: float, *, power: float = 0.8, alpha: float = 0.05,
                      paired: bool = False, alternative: str = "larger") -> float:
-    """Smallest effect ``d`` detected with ``power`` at sample size ``n`` (per group)."""
+    """Smallest effect ``d`` detected with ``power`` at sample size ``n`` (per group).
+
+    Parameters
+    ----------
+    n : float
+        Number of pairs (paired) or observations per group.
+    power : float, default=0.8
+        Target power, strictly between 0 and 1.
+    alpha : float, default=0.05
+        Significance level of the test.
+    paired : bool, default=False
+        A one-sample (paired) t test with ``n`` pairs (True), or an independent-samples
+        t test with ``n`` observations per group (False).
+    alternative : {"larger", "two-sided"}, default="larger"
+
+    Returns
+    -------
+    float
+        The root in ``d`` of ``power(d, n) = power``; ``inf`` when ``n < 2``.
+    """
     if n < 2:
         return math.inf
     f = _power_fn(paired)

@@ -19,7 +19,27 @@ __all__ = ["FollowupDesign", "Run"]
 
 @dataclass(frozen=True)
 class Run:
-    """One scanner run: the stimulus index of every trial slot (-1: null trial)."""
+    """One scanner run: the stimulus index of every trial slot (-1: null trial).
+
+    Attributes
+    ----------
+    index : int
+        Run number, from 1.
+    order : ndarray of shape (n_slots,), int
+        The stimulus (index into the selection) shown in each trial slot, -1 for a
+        null trial.
+    repetition : ndarray of shape (n_slots,), int64
+        How many times the slot's stimulus has been shown so far in the experiment,
+        this slot included (0 for a null trial).
+    duration_s : float, default=0.0
+        Length of the run: lead-in, trial slots and lead-out, in seconds.
+    n_scans : int, default=0
+        Volumes to acquire (``ceil(duration_s / tr)``).
+    efficiency : ndarray of shape (n_contrasts,), default=empty
+        Efficiency of each contrast under this order.
+    baseline_efficiency : ndarray of shape (n_contrasts,), default=empty
+        Mean efficiency of each contrast under random orders of the same trials.
+    """
 
     index: int
     order: np.ndarray = field(repr=False)
@@ -32,7 +52,29 @@ class Run:
 
 @dataclass(frozen=True)
 class FollowupDesign:
-    """A follow-up experiment; ``to_dict()`` is the content of design.json."""
+    """A follow-up experiment; ``to_dict()`` is the content of design.json.
+
+    Attributes
+    ----------
+    path : Path or None
+        The folder the design was written to (``<run>/followup``); None when not written.
+    config : FollowupConfig
+        The settings it was designed with.
+    seed : int
+        The seed of the trial dealing and run orders.
+    alpha : float
+        The significance level the trials are powered for.
+    selection : Selection
+        The stimuli and conditions chosen from the run.
+    contrasts : tuple of ContrastPower
+        The power analysis of each planned contrast.
+    trials : dict of str to int
+        Trials per condition.
+    runs : tuple of Run
+        The scanner runs.
+    data : dict
+        The design as JSON (the content of design.json).
+    """
 
     path: Path | None
     config: FollowupConfig
@@ -46,13 +88,27 @@ class FollowupDesign:
 
     @property
     def summary(self) -> dict[str, Any]:
+        """The headline figures (verdict, conditions, trials, runs, power, balance)."""
         return self.data["summary"]
 
     def to_dict(self) -> dict[str, Any]:
+        """The design as JSON: the content of design.json.
+
+        Returns
+        -------
+        dict
+        """
         return self.data
 
     def format_summary(self) -> str:
-        """A few lines for the terminal."""
+        """A few lines for the terminal.
+
+        Returns
+        -------
+        str
+            Conditions, trials, runs and scanning time, contrasts, low-level balance and
+            any warnings, one per line.
+        """
         s = self.summary
         lines = [f"follow-up design for {s['concept']} in {s['subject']} (verdict: "
                  f"{s['verdict']})",

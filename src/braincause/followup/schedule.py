@@ -6,7 +6,7 @@ own positive. :func:`order_run` draws a random order in which no two neighbourin
 images conflict, blank trials not counting as a separation: no image repeats back to
 back and an edit is never adjacent to (before or after) its positive, so the edit
 response is not a repetition-suppressed echo of the positive. Every draw comes from the
-``numpy.random.Generator`` passed in.
+``random_state`` passed in (a Generator is used as is, so the caller's stream continues).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from braincause.exceptions import UserInputError
+from braincause.utils import RandomState, check_random_state
 
 NULL = -1
 
@@ -54,7 +55,7 @@ def valid_order(order: np.ndarray, parent: np.ndarray) -> bool:
     return not bool(bad.any())
 
 
-def order_run(tokens: np.ndarray, parent: np.ndarray, rng: np.random.Generator, *,
+def order_run(tokens: np.ndarray, parent: np.ndarray, random_state: RandomState, *,
               max_tries: int = 2000) -> np.ndarray:
     """A random order of ``tokens`` with no conflicting neighbours.
 
@@ -64,9 +65,19 @@ def order_run(tokens: np.ndarray, parent: np.ndarray, rng: np.random.Generator, 
 
     Parameters
     ----------
-    tokens : ndarray of int, shape (n_trials,)
-    parent : ndarray of int, shape (n_stimuli,)
-    rng : numpy.random.Generator
+    tokens : ndarray of shape (n_trials,), int
+        The run's trials (stimulus indices, or ``NULL``).
+    parent : ndarray of shape (n_stimuli,), int
+        The positive each stimulus is an edit of, -1 for none.
+    random_state : int, Generator, SeedSequence or None
+        Source of the draws (see :func:`braincause.utils.check_random_state`).
+    max_tries : int, default=2000
+        Draws before giving up.
+
+    Returns
+    -------
+    ndarray of shape (n_trials,), int64
+        The tokens in their new order.
 
     Raises
     ------
@@ -74,6 +85,7 @@ def order_run(tokens: np.ndarray, parent: np.ndarray, rng: np.random.Generator, 
         No valid order was found in ``max_tries`` draws (e.g. a run holding only one
         image and its edit).
     """
+    rng = check_random_state(random_state)
     types, counts = np.unique(np.asarray(tokens), return_counts=True)
     bad = conflicts(types, parent)
     n = int(counts.sum())
@@ -100,7 +112,7 @@ def order_run(tokens: np.ndarray, parent: np.ndarray, rng: np.random.Generator, 
 
 
 def deal_runs(by_condition: dict[str, np.ndarray], trials: dict[str, int], n_null: int,
-              slots_per_run: int, rng: np.random.Generator) -> list[np.ndarray]:
+              slots_per_run: int, random_state: RandomState) -> list[np.ndarray]:
     """Split every condition's trials, and the null trials, evenly over runs.
 
     Each condition's list holds its images in a random order, each one repeated
@@ -119,12 +131,16 @@ def deal_runs(by_condition: dict[str, np.ndarray], trials: dict[str, int], n_nul
         Null (blank) trials.
     slots_per_run : int
         Most trials a run may hold.
+    random_state : int, Generator, SeedSequence or None
+        Source of each condition's image order (see
+        :func:`braincause.utils.check_random_state`).
 
     Returns
     -------
     runs : list of ndarray of int
         Unordered tokens of each run.
     """
+    rng = check_random_state(random_state)
     lists = []
     for name, idx in by_condition.items():
         lists.append(np.repeat(rng.permutation(idx), trials[name] // len(idx)))

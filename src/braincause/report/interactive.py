@@ -33,14 +33,28 @@ _URL_ATTR = re.compile(r"""\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:ht
 
 @dataclass(frozen=True)
 class InteractiveView:
-    """A standalone HTML page and the CSP hashes of its inline scripts."""
+    """A standalone HTML page and the CSP hashes of its inline scripts.
+
+    Attributes
+    ----------
+    html : str
+        The page (plotly inlined: it loads nothing from the network).
+    script_hashes : tuple of str
+        ``'sha256-…'`` of each inline ``<script>``, for the report's
+        Content-Security-Policy.
+    """
 
     html: str
     script_hashes: tuple[str, ...]
 
 
 def interactive_available() -> bool:
-    """Whether nilearn's plotly engine can run (the plotly package is importable)."""
+    """Whether nilearn's plotly engine can run (the plotly package is importable).
+
+    Returns
+    -------
+    bool
+    """
     return importlib.util.find_spec("plotly") is not None
 
 
@@ -55,11 +69,11 @@ def interactive_view(vertex: np.ndarray, hemi: np.ndarray, values: np.ndarray,
 
     Parameters
     ----------
-    vertex : (n_voxels,) int array
+    vertex : ndarray of shape (n_voxels,), int
         fsaverage5 vertex of each voxel.
-    hemi : (n_voxels,) int array
+    hemi : ndarray of shape (n_voxels,), int
         Hemisphere of each voxel (0 left, 1 right).
-    values : (n_voxels,) float array
+    values : ndarray of shape (n_voxels,), float
         The map; vertices off the simulated cortex are shown as background.
 
     Returns

@@ -359,7 +359,7 @@ def plot_areas(cortex: Cortex, areas: dict[str, np.ndarray], *,
     ----------
     cortex : Cortex
         From :func:`braincause.synth.cortex.load_cortex`.
-    areas : dict of str to (n_voxels,) bool array
+    areas : dict of str to ndarray of shape (n_voxels,), bool
         Areas to draw, in order: where areas overlap the later one is on top.
     kinds : dict of str to {"planted", "decoy"}, optional
         Kind of each area (default "planted"). Planted concept areas are solid,
@@ -441,7 +441,7 @@ def plot_surface_map(cortex: Cortex, values: np.ndarray, *, title: str = "",
     ----------
     cortex : Cortex
         From :func:`braincause.synth.cortex.load_cortex`.
-    values : (n_voxels,) float array
+    values : ndarray of shape (n_voxels,), float
         One value per voxel; NaN voxels are left unpainted.
     title : str
         Figure title.
@@ -451,7 +451,7 @@ def plot_surface_map(cortex: Cortex, values: np.ndarray, *, title: str = "",
         Colour range ±max|values| (True) or [min, max] (False).
     threshold : float, optional
         Voxels with ``|value| < threshold`` are left unpainted.
-    outline : dict of str to (n_voxels,) bool array, optional
+    outline : dict of str to ndarray of shape (n_voxels,), bool, optional
         Areas drawn as coloured contours over the map (e.g. the planted areas).
     outline_colours : dict of str to colour, optional
         Colour of some or all outlines (any matplotlib colour); the others take

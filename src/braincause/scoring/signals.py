@@ -39,18 +39,29 @@ __all__ = ["COMBINED", "SIGNALS", "combine_signals", "ranking_signals", "zscore"
 def ranking_signals(*, gen: dict[str, np.ndarray], measured: dict[str, np.ndarray] | None = None,
                     pool: dict[str, np.ndarray] | None = None,
                     k_hard: int = K_HARD) -> dict[str, np.ndarray]:
-    """Every available signal, each (n_voxels,).
+    """Every available signal, each of shape (n_voxels,).
 
     Parameters
     ----------
-    gen : dict
-        ``pos`` (N_P, V), ``neg`` (N_N, V), ``edits`` (N_E, V), ``edit_of`` (N_E,) —
-        predicted responses to the generated TRAIN stimuli.
-    measured : dict, optional
-        ``pos`` and ``neg`` — measured responses of retrieved TRAIN-split images.
-    pool : dict, optional
-        ``pos_unverified``, ``pos`` and ``neg`` — predicted responses of retrieved
-        pool images (before / after verification).
+    gen : dict of str to ndarray
+        Predicted responses to the generated TRAIN stimuli: ``pos`` of shape
+        (n_pos, n_voxels), ``neg`` of shape (n_neg, n_voxels), ``edits`` of shape
+        (n_edits, n_voxels) and ``edit_of`` of shape (n_edits,) (the positive each edit
+        came from); all but ``pos`` may be missing or None.
+    measured : dict of str to ndarray, optional
+        ``pos`` and ``neg``, each of shape (n_images, n_voxels): measured responses of
+        retrieved TRAIN-split images.
+    pool : dict of str to ndarray, optional
+        ``pos_unverified``, ``pos`` and ``neg``, each of shape (n_images, n_voxels):
+        predicted responses of retrieved pool images (before / after verification).
+    k_hard : int, default=K_HARD
+        Hardest negatives averaged by S_neg.
+
+    Returns
+    -------
+    dict of str to ndarray of shape (n_voxels,)
+        Signal name (:data:`SIGNALS`) to its score; MAG, CSG and CEG always (NaN where
+        their stimuli are missing), the others when their data are given and non-empty.
     """
     out: dict[str, np.ndarray] = {}
     g = voxel_scores(gen["pos"], gen.get("neg"), gen.get("edits"), gen.get("edit_of"),
@@ -68,7 +79,19 @@ def ranking_signals(*, gen: dict[str, np.ndarray], measured: dict[str, np.ndarra
 
 
 def zscore(x: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
-    """``x`` standardised with the mean and SD of ``x[keep]`` (NaN stays NaN)."""
+    """``x`` standardised with the mean and SD of ``x[keep]`` (NaN stays NaN).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_voxels,)
+    keep : ndarray of shape (n_voxels,), bool, or None
+        The voxels whose finite values give the mean and SD; None uses every voxel.
+
+    Returns
+    -------
+    ndarray of shape (n_voxels,), float64
+        All NaN when fewer than two reference values are finite; a zero SD divides by 1.
+    """
     x = np.asarray(x, np.float64)
     ref = x[keep] if keep is not None else x
     ref = ref[np.isfinite(ref)]
@@ -82,7 +105,26 @@ def combine_signals(signals: dict[str, np.ndarray], names: tuple[str, ...] = COM
                     keep: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
     """Equal-weight mean of the z-scored ``names`` signals that are available.
 
-    Returns the combined score (n_voxels,) and the list of signals used.
+    Parameters
+    ----------
+    signals : dict of str to ndarray of shape (n_voxels,)
+        From :func:`ranking_signals`.
+    names : tuple of str, default=COMBINED
+        The signals to combine; one missing or all NaN is left out.
+    keep : ndarray of shape (n_voxels,), bool, optional
+        The voxels each signal is z-scored over (see :func:`zscore`).
+
+    Returns
+    -------
+    score : ndarray of shape (n_voxels,), float64
+        Mean of the z-scored signals used (NaN ignored).
+    used : list of str
+        The signals used, in the order of ``names``.
+
+    Raises
+    ------
+    UserInputError
+        When none of ``names`` is available.
     """
     used = [n for n in names if n in signals and np.isfinite(signals[n]).any()]
     if not used:

@@ -43,7 +43,15 @@ Method = Literal["percentile", "bca"]
 
 
 class ScoreCI(NamedTuple):
-    """Point estimate and confidence bounds of a bootstrapped score (floats or arrays)."""
+    """Point estimate and confidence bounds of a bootstrapped score (floats or arrays).
+
+    Attributes
+    ----------
+    estimate : float or ndarray
+        The score on the original units.
+    low, high : float or ndarray
+        The interval bounds, of the shape of ``estimate``.
+    """
 
     estimate: float | np.ndarray
     low: float | np.ndarray
@@ -165,7 +173,7 @@ def bootstrap_ci(
 
     Parameters
     ----------
-    samples : array_like, shape (n_samples,) or (n_samples, n_voxels)
+    samples : array-like of shape (n_samples,) or (n_samples, n_voxels)
         Observations in rows (n_samples >= 2), finite.
     statistic : callable
         NumPy-style reduction ``statistic(x, axis=k)`` (``np.mean``, ``np.median``,
@@ -186,7 +194,7 @@ def bootstrap_ci(
 
     Returns
     -------
-    low, high : float or ndarray, shape (n_voxels,)
+    low, high : float or ndarray of shape (n_voxels,)
         Interval bounds (floats for 1-D ``samples``). Quantiles use linear
         interpolation, as ``np.quantile``. Where BCa is undefined (every replicate
         on one side of the estimate) the bounds are NaN and a RuntimeWarning is issued.

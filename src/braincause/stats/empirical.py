@@ -25,7 +25,7 @@ def empirical_p(target_score: float, baseline_scores: np.ndarray, *, tail: int =
     ----------
     target_score : float
         Score of the concept under test, finite.
-    baseline_scores : array_like, shape (n_baselines,)
+    baseline_scores : array-like of shape (n_baselines,)
         Scores of the baseline concepts, n_baselines >= 1, no NaN (+-inf allowed).
     tail : {1, 0, -1}
         1: target larger than baselines; -1: smaller (``#{s_baseline <= s_target}``);

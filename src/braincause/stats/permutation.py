@@ -435,7 +435,7 @@ def sign_flip_max_t(
 
     Parameters
     ----------
-    diff : array_like, shape (n_samples, n_voxels)
+    diff : array-like of shape (n_samples, n_voxels)
         Paired differences, finite; no voxel may be constant.
     n_permutations : int
         Number of random sign patterns when sampling (with replacement; the
@@ -527,9 +527,9 @@ def label_permutation_max_t(
 
     Parameters
     ----------
-    a : array_like, shape (n_a, n_voxels)
+    a : array-like of shape (n_a, n_voxels)
         First group, n_a >= 2, finite.
-    b : array_like, shape (n_b, n_voxels)
+    b : array-like of shape (n_b, n_voxels)
         Second group, n_b >= 2, finite, same voxels as ``a``.
     n_permutations : int
         Number of random relabellings (drawn with replacement; the observed

@@ -20,13 +20,13 @@ class PermutationResult:
 
     Attributes
     ----------
-    t_obs : ndarray of float64, shape (n_voxels,)
+    t_obs : ndarray of shape (n_voxels,), float64
         Observed t statistic of every voxel (signed, whatever the tail).
-    p_fwer : ndarray of float64, shape (n_voxels,)
+    p_fwer : ndarray of shape (n_voxels,), float64
         Family-wise error corrected p-values from the max-T null distribution.
-    p_uncorrected : ndarray of float64, shape (n_voxels,)
+    p_uncorrected : ndarray of shape (n_voxels,), float64
         Per-voxel permutation p-values, from the same permutations, no correction.
-    max_null : ndarray of float64, shape (n_permutations,)
+    max_null : ndarray of shape (n_permutations,), float64
         Maximum over voxels of the tail-oriented statistic (``t``, ``|t|`` or ``-t``
         for tail 1, 0, -1; ``|t|`` for every tail with ``max_stat="abs"``) in each
         permutation, in the order the permutations were drawn or enumerated.
@@ -73,7 +73,19 @@ class PermutationResult:
         return 1.0 / (1.0 + self.n_permutations)
 
     def significant(self, alpha: float = 0.05, *, corrected: bool = True) -> np.ndarray:
-        """Boolean mask (n_voxels,) of voxels with p <= ``alpha`` (FWER-corrected by default)."""
+        """The voxels with p <= ``alpha`` (FWER-corrected by default).
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            Significance level, strictly between 0 and 1.
+        corrected : bool, default=True
+            Compare :attr:`p_fwer` (True) or :attr:`p_uncorrected` (False).
+
+        Returns
+        -------
+        ndarray of shape (n_voxels,), bool
+        """
         alpha = check_fraction(alpha, "alpha")
         return (self.p_fwer if corrected else self.p_uncorrected) <= alpha
 

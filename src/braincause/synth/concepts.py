@@ -46,6 +46,29 @@ SCENE_SWAP = {
 
 @dataclass(frozen=True)
 class Concept:
+    """A concept of the synthetic world: what it is about, how to find and remove it.
+
+    Parameters
+    ----------
+    name : str
+        Its name (``"human_face"``).
+    kind : {"category", "group", "composition", "scene"}
+        One object category, a group of categories, an arrangement of objects (a person
+        surfing) or a scene context.
+    description : str
+        One line for people.
+    members : tuple of str
+        The object categories the concept is about.
+    synonyms : tuple of str
+        Other spellings a query may use.
+    spec : SceneSpec
+        The scene constraints that make a scene show the concept.
+    present : callable
+        ``present(scene) -> bool``: whether a scene shows the concept.
+    remove : callable
+        ``remove(scene) -> Scene``: the scene with the concept taken out.
+    """
+
     name: str
     kind: str                      # "category" | "group" | "composition" | "scene"
     description: str
@@ -57,6 +80,7 @@ class Concept:
 
     @property
     def label(self) -> str:
+        """The name for people: underscores as spaces."""
         return self.name.replace("_", " ")
 
 

@@ -784,7 +784,24 @@ def _with(o: SceneObject, **kw) -> SceneObject:
 
 
 def sample_scene(random_state: RandomState = None, spec: SceneSpec | None = None) -> Scene:
-    """Sample one scene from the priors, under the constraints of ``spec``."""
+    """Sample one scene from the priors, under the constraints of ``spec``.
+
+    Parameters
+    ----------
+    random_state : int, Generator, SeedSequence or None, default=None
+        Source of randomness (see :func:`braincause.utils.check_random_state`).
+    spec : SceneSpec or None, default=None
+        Constraints on the scene; None (or an empty spec) samples from the priors.
+
+    Returns
+    -------
+    Scene
+
+    Raises
+    ------
+    SceneError
+        When ``spec`` requires an unknown category.
+    """
     rng = check_random_state(random_state)
     spec = spec or SceneSpec()
     for r in spec.require:
@@ -799,7 +816,26 @@ def sample_scene(random_state: RandomState = None, spec: SceneSpec | None = None
 
 def sample_scenes(n: int, random_state: RandomState = None,
                   spec: SceneSpec | None = None) -> list[Scene]:
-    """``n`` scenes; scene ``i`` depends only on the seed and ``i`` (not on ``n``)."""
+    """``n`` scenes; scene ``i`` depends only on the seed and ``i`` (not on ``n``).
+
+    Each scene is drawn by :func:`sample_scene` from its own child of one
+    :class:`~numpy.random.SeedSequence` (``random_state`` itself when it is one, else one
+    drawn from ``random_state``).
+
+    Parameters
+    ----------
+    n : int
+        Number of scenes.
+    random_state : int, Generator, SeedSequence or None, default=None
+        Source of randomness (see :func:`braincause.utils.check_random_state`).
+    spec : SceneSpec or None, default=None
+        Constraints every scene satisfies.
+
+    Returns
+    -------
+    list of Scene
+        ``n`` scenes.
+    """
     ss = random_state if isinstance(random_state, np.random.SeedSequence) else \
         np.random.SeedSequence(check_random_state(random_state).integers(2**63))
     return [sample_scene(np.random.default_rng(child), spec) for child in ss.spawn(n)]

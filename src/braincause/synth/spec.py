@@ -9,7 +9,19 @@ RGB = tuple[int, int, int]
 
 @dataclass(frozen=True)
 class Requirement:
-    """At least ``count`` instances of ``category``, optionally with a colour or pose."""
+    """At least ``count`` instances of ``category``, optionally with a colour or pose.
+
+    Attributes
+    ----------
+    category : str
+        An object category of the world (``"dog"``).
+    count : int, default=1
+        The fewest instances the scene must have.
+    color : tuple of 3 int or None, default=None
+        RGB colour the instances must have; None leaves it to the priors.
+    pose : str or None, default=None
+        Pose the instances must take (``"running"``...); None leaves it to the priors.
+    """
 
     category: str
     count: int = 1
@@ -46,7 +58,18 @@ class SceneSpec:
     unknown: tuple[str, ...] = ()
 
     def merged(self, other: SceneSpec) -> SceneSpec:
-        """Both sets of constraints (``other``'s context wins when both set one)."""
+        """Both sets of constraints (``other``'s context wins when both set one).
+
+        Parameters
+        ----------
+        other : SceneSpec
+
+        Returns
+        -------
+        SceneSpec
+            Requirements, groups and unknown words concatenated; forbidden categories and
+            compositions united.
+        """
         return SceneSpec(
             context=other.context or self.context,
             require=self.require + other.require,
@@ -57,8 +80,20 @@ class SceneSpec:
         )
 
     def required_categories(self) -> set[str]:
+        """The categories :attr:`require` asks for.
+
+        Returns
+        -------
+        set of str
+        """
         return {r.category for r in self.require}
 
     def is_empty(self) -> bool:
+        """Whether the spec constrains nothing (unknown words aside).
+
+        Returns
+        -------
+        bool
+        """
         return not (self.context or self.require or self.require_any or self.forbid
                     or self.compositions)

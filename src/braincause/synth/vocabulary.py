@@ -24,7 +24,18 @@ _ARTICLES = ("a", "an", "the", "some")
 
 
 def normalize(text: str) -> str:
-    """Lower-case, ``_``/``-`` to spaces, punctuation dropped, spaces collapsed."""
+    """Normalise a query for table lookup.
+
+    Lower-case, ``_``/``-`` to spaces, punctuation dropped, spaces collapsed.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+    """
     t = text.lower().replace("_", " ").replace("-", " ")
     t = re.sub(r"[^a-z0-9 ]+", " ", t)
     return " ".join(t.split())
@@ -56,6 +67,11 @@ def _singular(word: str) -> list[str]:
 def lookup(q: str) -> tuple[str, TableMatch] | None:
     """Table lookup of a normalised query: exact, plural forms, then without an article.
 
+    Parameters
+    ----------
+    q : str
+        A query already passed through :func:`normalize`.
+
     Returns
     -------
     (str, {"name", "synonym"}) or None
@@ -76,7 +92,22 @@ def lookup(q: str) -> tuple[str, TableMatch] | None:
 
 
 def closest(query: str, n: int = 5) -> list[str]:
-    """Up to ``n`` concept names closest to ``query`` (spelling and shared words)."""
+    """Up to ``n`` concept names closest to ``query`` (spelling and shared words).
+
+    Every accepted spelling is scored by its :class:`difflib.SequenceMatcher` ratio to
+    the normalised query, raised to ``0.6 + 0.1 * (number of shared words)`` when words
+    are shared; a concept keeps its best spelling's score.
+
+    Parameters
+    ----------
+    query : str
+    n : int, default=5
+
+    Returns
+    -------
+    list of str
+        Concept names scoring at least 0.5, best first (ties by name).
+    """
     q = normalize(query)
     table = synonym_table()
     scored: dict[str, float] = {}

@@ -174,7 +174,23 @@ ROOTS: tuple[str, ...] = tuple(c for c in CATEGORIES if c not in COMPANIONS)
 
 
 def coupling_applies(parent: str, child: str, context: str) -> bool:
-    """Couplings into outdoor regions (grass, water, road) apply outdoors only."""
+    """Whether the coupling ``parent → child`` applies in ``context``.
+
+    Couplings into outdoor regions (grass, water, road) apply outdoors only.
+
+    Parameters
+    ----------
+    parent : str
+        The category that brings ``child`` along (unused: the rule depends on the child).
+    child : str
+        The coupled category.
+    context : str
+        The scene context.
+
+    Returns
+    -------
+    bool
+    """
     return child not in OUTDOOR_ONLY or context in OUTDOOR
 
 

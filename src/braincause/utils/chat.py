@@ -150,14 +150,31 @@ class ChatEndpoint:
         return f"{self.base_url.rstrip('/')}/chat/completions"
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field (JSON-serialisable; holds the key's variable *name*, never the key)."""
+        """Every field (JSON-serialisable; holds the key's variable *name*, never the key).
+
+        Returns
+        -------
+        dict
+        """
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ChatEndpoint:
         """Build from a config table (e.g. ``[backends.writer]`` of a TOML file).
 
-        Unknown keys raise.
+        Parameters
+        ----------
+        d : mapping
+            Field name to value; ``base_url`` and ``model`` are required.
+
+        Returns
+        -------
+        ChatEndpoint
+
+        Raises
+        ------
+        UserInputError
+            An unknown key, or ``base_url`` / ``model`` missing.
         """
         known = {f.name for f in fields(cls)}
         extra = sorted(set(d) - known)
@@ -229,6 +246,16 @@ def parse_json_reply(text: str) -> Any:
 
     Tries, in order: the whole text; the first fenced block (```json … ```); the span
     from the first ``{`` (or ``[``) to the last ``}`` (or ``]``).
+
+    Parameters
+    ----------
+    text : str
+        The reply's content.
+
+    Returns
+    -------
+    object
+        The first candidate that parses as JSON.
 
     Raises
     ------
@@ -407,6 +434,17 @@ class ChatClient:
 
         The first exception (in item order) propagates; items not yet started are
         cancelled.
+
+        Parameters
+        ----------
+        fn : callable
+            Called once per item (from worker threads).
+        items : iterable
+
+        Returns
+        -------
+        list
+            ``fn(x)`` for every item, in the order of ``items``.
         """
         items = list(items)
         workers = min(self.endpoint.max_concurrency, len(items))
@@ -564,6 +602,14 @@ def check_reachable(endpoint: ChatEndpoint, *, config_section: str = "plan",
     Opens (and closes) a TCP connection to the endpoint's host and port; sends nothing.
     An endpoint reached through an HTTP proxy is not checked (the first request will
     say). A server that listens but answers badly is found by the first request.
+
+    Parameters
+    ----------
+    endpoint : ChatEndpoint
+    config_section : str, default="plan"
+        The config table named in the message (where the user sets ``base_url``).
+    timeout_s : float, default=10.0
+        Connection timeout in seconds (at most the endpoint's ``timeout_s``).
 
     Raises
     ------
