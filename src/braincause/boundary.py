@@ -60,7 +60,24 @@ def check_float(value: Any, what: str, lo: float, hi: float, *, lo_open: bool = 
                 hi_open: bool = False) -> float:
     """``value`` as a finite float in the interval from ``lo`` to ``hi``.
 
-    ``lo_open`` / ``hi_open`` exclude the bound. Returns the float.
+    Parameters
+    ----------
+    value : object
+    what : str
+        The argument's name, for the message.
+    lo, hi : float
+        The bounds.
+    lo_open, hi_open : bool
+        Exclude the bound.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    UserInputError
+        Not a finite number in the interval.
     """
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise UserInputError(f"{what} must be a number, got {value!r}")
@@ -74,7 +91,18 @@ def check_float(value: Any, what: str, lo: float, hi: float, *, lo_open: bool = 
 
 
 def check_seed(value: Any, what: str = "seed") -> int:
-    """A seed: an int in ``[0, 2**32 - 1]``."""
+    """A seed: an int in ``[0, 2**32 - 1]``.
+
+    Parameters
+    ----------
+    value : object
+    what : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    int
+    """
     if not _is_int(value) or not 0 <= int(value) <= MAX_SEED:
         raise UserInputError(f"{what} must be an integer between 0 and {MAX_SEED} (2**32 - 1), "
                              f"got {value!r}")
@@ -82,7 +110,19 @@ def check_seed(value: Any, what: str = "seed") -> int:
 
 
 def check_text(value: Any, what: str, *, max_len: int = 1000) -> str:
-    """A non-empty string of at most ``max_len`` characters (a concept, a prompt)."""
+    """A non-empty string of at most ``max_len`` characters (a concept, a prompt).
+
+    Parameters
+    ----------
+    value : object
+    what : str
+        The argument's name, for the message.
+    max_len : int
+
+    Returns
+    -------
+    str
+    """
     if not isinstance(value, str) or not value.strip():
         raise UserInputError(f"{what} must be a non-empty text, got {value!r}")
     if len(value) > max_len:
@@ -227,7 +267,24 @@ def nsd_subject_number(subject: Any, what: str = "--subject") -> int:
 
 def check_localize_inputs(query: Any, *, seed: Any, out: Any = None,
                           nsd_root: Any = None) -> None:
-    """The checks of :func:`braincause.pipeline.localize`'s plain arguments."""
+    """The checks of :func:`braincause.pipeline.localize`'s plain arguments.
+
+    Parameters
+    ----------
+    query : object
+        Must be a non-empty text.
+    seed : object
+        Must be an int in ``[0, 2**32 - 1]``.
+    out : path, optional
+        Must be a folder that can be created and written.
+    nsd_root : path, optional
+        Must be a folder.
+
+    Raises
+    ------
+    UserInputError
+        The first argument that fails its check.
+    """
     check_text(query, "the concept")
     check_seed(seed, "seed")
     if out is not None:
@@ -371,7 +428,25 @@ def check_manifest(manifest: Any, path: Path | str, *, required: Sequence[str] =
     Every entry must be an object with the ``required`` keys; ``id`` must be an integer,
     ``role`` one of positive / negative / edit, ``split`` and ``text`` strings, ``kept``
     a boolean, ``file`` a string or null, ``parent`` an integer or null and
-    ``response`` an object or null, when present. Returns ``manifest``.
+    ``response`` an object or null, when present.
+
+    Parameters
+    ----------
+    manifest : object
+        The parsed manifest.
+    path : path
+        Its file, named in the message.
+    required : sequence of str
+        Keys every entry must have.
+    fix : str
+        What the user should do, appended to the message.
+    error : exception class
+        Raised on a problem.
+
+    Returns
+    -------
+    list of dict
+        ``manifest``, unchanged.
     """
     if not isinstance(manifest, list):
         raise error(f"{path} must hold a JSON list of stimulus entries, got "

@@ -87,10 +87,26 @@ class ScoreCI:
     n: int
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready document (what result.json holds).
+
+        Returns
+        -------
+        dict
+        """
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ScoreCI:
+        """The record of a document written by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+
+        Returns
+        -------
+        ScoreCI
+        """
         return cls(d["value"], d["ci_low"], d["ci_high"], d["lower_one_sided"], d["n"])
 
 
@@ -142,12 +158,28 @@ class RegionScores:
         return v.value if isinstance(v, ScoreCI) else v
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready document (what result.json holds).
+
+        Returns
+        -------
+        dict
+        """
         return {"train_generated": dict(self.train_generated),
                 "eval_generated": _block_to_dict(self.eval_generated),
                 "eval_measured": _block_to_dict(self.eval_measured)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RegionScores:
+        """The record of a document written by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+
+        Returns
+        -------
+        RegionScores
+        """
         return cls(dict(d["train_generated"]), _block_from_dict(d["eval_generated"]),
                    _block_from_dict(d.get("eval_measured")))
 
@@ -174,6 +206,7 @@ class RegionRecord:
 
     @property
     def size(self) -> int:
+        """Number of voxels."""
         return len(self.voxels)
 
     def mask(self, n_voxels: int) -> np.ndarray:
@@ -190,11 +223,27 @@ class RegionRecord:
         return voxel_mask(self.voxels, n_voxels)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready document (what result.json holds).
+
+        Returns
+        -------
+        dict
+        """
         return {"rule": self.rule, "ranking": self.ranking, "k": self.k, "size": self.size,
                 "voxels": list(self.voxels), "scores": self.scores.to_dict()}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RegionRecord:
+        """The record of a document written by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+
+        Returns
+        -------
+        RegionRecord
+        """
         return cls(d["rule"], d["ranking"], d.get("k"), tuple(int(v) for v in d["voxels"]),
                    RegionScores.from_dict(d["scores"]))
 
@@ -219,10 +268,26 @@ class CriterionP:
     baselines_at_least_as_high: list[str] | None
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready document (what result.json holds).
+
+        Returns
+        -------
+        dict
+        """
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CriterionP:
+        """The record of a document written by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+
+        Returns
+        -------
+        CriterionP
+        """
         return cls(d["value"], d["lower_one_sided"], d["p"], d["n_baselines"],
                    d.get("baselines_at_least_as_high"))
 
@@ -254,10 +319,26 @@ class VerdictRecord:
     cutoffs: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready document (what result.json holds).
+
+        Returns
+        -------
+        dict
+        """
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> VerdictRecord:
+        """The record of a document written by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+
+        Returns
+        -------
+        VerdictRecord
+        """
         return cls(d["verdict"], d["coverage"], d["generated_evidence"],
                    d["measured_evidence"], list(d["reasons"]), dict(d["criteria"]),
                    dict(d.get("cutoffs", {})))
@@ -285,10 +366,26 @@ class RegionTruth:
     inside_decoys: float
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready document (what result.json holds).
+
+        Returns
+        -------
+        dict
+        """
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RegionTruth:
+        """The record of a document written by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+
+        Returns
+        -------
+        RegionTruth
+        """
         return cls(d["precision"], d["recall"], d["dice"], dict(d["inside"]),
                    d["inside_planted"], d["inside_decoys"])
 
@@ -314,12 +411,28 @@ class GroundTruthRecord:
     activation: RegionTruth
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready document (what result.json holds).
+
+        Returns
+        -------
+        dict
+        """
         return {"definition": self.definition, "thresholds": self.thresholds,
                 "inside_means": self.inside_means, "n_true_voxels": self.n_true_voxels,
                 "causal": self.causal.to_dict(), "activation": self.activation.to_dict()}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> GroundTruthRecord:
+        """The record of a document written by :meth:`to_dict`.
+
+        Parameters
+        ----------
+        d : dict
+
+        Returns
+        -------
+        GroundTruthRecord
+        """
         return cls(d["definition"], dict(d["thresholds"]), d["inside_means"],
                    d["n_true_voxels"], RegionTruth.from_dict(d["causal"]),
                    RegionTruth.from_dict(d["activation"]))
@@ -366,17 +479,26 @@ class RunResult:
 
     @property
     def concept(self) -> dict[str, Any]:
+        """The resolved concept (name, label, kind, how it was resolved)."""
         return self.sections["concept"]
 
     @property
     def subject_id(self) -> str:
+        """The subject's id."""
         return str(self.sections["subject"]["id"])
 
     @property
     def coverage(self) -> dict[str, Any]:
+        """Measured coverage (level, per split, missing counter-concepts)."""
         return self.sections["coverage"]
 
     def to_dict(self) -> dict[str, Any]:
+        """result.json's document: every section in the written order.
+
+        Returns
+        -------
+        dict
+        """
         d = dict(self.sections)
         d["schema_version"] = self.schema_version
         for key in TYPED:
@@ -483,6 +605,7 @@ class RunFolder:
 
     @property
     def n_voxels(self) -> int:
+        """Number of voxels of the maps."""
         return int(self.maps["vertex"].shape[0])
 
 

@@ -24,8 +24,20 @@ def _quiet(_msg: str) -> None:
 
 @dataclass(frozen=True)
 class ResolvedQuery:
-    """The user's query and the vocabulary concept it names (``name``, ``label``,
-    ``kind``, ``description``), how it was resolved and with what similarity."""
+    """The user's query and the vocabulary concept it names, how it was resolved and
+    with what similarity.
+
+    Attributes
+    ----------
+    query : str
+        The text the user typed.
+    concept : object
+        The vocabulary entry (``name``, ``label``, ``kind``, ``description``).
+    how : str
+        How it was resolved (name, synonym, embedding, NSD free text…).
+    score : float or None
+        The embedding similarity, when resolved by embedding.
+    """
 
     query: str
     concept: Any
@@ -34,10 +46,12 @@ class ResolvedQuery:
 
     @property
     def name(self) -> str:
+        """The concept's identifier."""
         return self.concept.name
 
     @property
     def label(self) -> str:
+        """The concept's label (what prompts and retrieval use)."""
         return self.concept.label
 
 
@@ -50,20 +64,65 @@ class SyntheticWorld:
     empty_hint = "stimuli.verifier = \"oracle\", "
 
     def resolve(self, query: str) -> ResolvedQuery:
+        """The vocabulary concept of ``query`` (name, synonym or free text).
+
+        Parameters
+        ----------
+        query : str
+
+        Returns
+        -------
+        ResolvedQuery
+        """
         from braincause.concepts import resolve_with_score
 
         concept, how, score = resolve_with_score(query)
         return ResolvedQuery(query, concept, how, score)
 
     def load_subject(self, subject: str, cfg: LocalizeConfig):
+        """The synthetic subject ``subject`` (built and cached on first use).
+
+        Parameters
+        ----------
+        subject : str
+        cfg : LocalizeConfig
+            Unused here (the NSD source reads ``cfg.nsd``).
+
+        Returns
+        -------
+        SyntheticSubject
+        """
         from braincause.datasets.synthetic import load_subject
 
         return load_subject(subject)
 
     def baselines(self, target: ResolvedQuery, n: int, counters: list[Any]) -> list[str]:
+        """``n`` baseline concepts for ``target`` (:func:`baseline_concepts`), none of
+        them one of its counter-concepts.
+
+        Parameters
+        ----------
+        target : ResolvedQuery
+        n : int
+        counters : list of CounterConcept
+
+        Returns
+        -------
+        list of str
+        """
         return baseline_concepts(target.name, n, {c.name for c in counters})
 
     def baseline_label(self, name: str) -> str:
+        """The label of baseline concept ``name`` (for retrieval).
+
+        Parameters
+        ----------
+        name : str
+
+        Returns
+        -------
+        str
+        """
         from braincause.synth.concepts import CONCEPTS
 
         return CONCEPTS[name].label
@@ -73,19 +132,47 @@ class SyntheticWorld:
 class NSDData:
     """A local NSD copy (``docs/nsd.md``): the query taken as it is (or its vocabulary
     entry), an :class:`~braincause.datasets.nsd.NSDSubject`, the configured real
-    backends, everyday baseline concepts, no ground truth."""
+    backends, everyday baseline concepts, no ground truth.
+
+    Attributes
+    ----------
+    root : Path
+        The NSD copy.
+    """
 
     root: Path
     real = True
     empty_hint = ""
 
     def resolve(self, query: str) -> ResolvedQuery:
+        """The query as it is, or its vocabulary entry.
+
+        Parameters
+        ----------
+        query : str
+
+        Returns
+        -------
+        ResolvedQuery
+        """
         from braincause.concepts.everyday import query_concept
 
         concept = query_concept(query)
         return ResolvedQuery(query, concept, concept.resolved_by, None)
 
     def load_subject(self, subject: Any, cfg: LocalizeConfig):
+        """The NSD subject (:func:`load_nsd_subject`), after checking that every role
+        is a real backend.
+
+        Parameters
+        ----------
+        subject : int or str
+        cfg : LocalizeConfig
+
+        Returns
+        -------
+        NSDSubject
+        """
         from braincause.backends import check_real_data_backends
 
         subj = load_nsd_subject(self.root, subject, cfg)
@@ -93,25 +180,67 @@ class NSDData:
         return subj
 
     def baselines(self, target: ResolvedQuery, n: int, counters: list[Any]) -> list[str]:
+        """``n`` everyday baseline concepts unrelated to ``target`` and its
+        counter-concepts.
+
+        Parameters
+        ----------
+        target : ResolvedQuery
+        n : int
+        counters : list of CounterConcept
+
+        Returns
+        -------
+        list of str
+        """
         from braincause.concepts.everyday import everyday_baselines
 
         return everyday_baselines(target.name, target.label, n,
                                   [x for c in counters for x in (c.name, c.label)])
 
     def baseline_label(self, name: str) -> str:
+        """The label of everyday concept ``name``.
+
+        Parameters
+        ----------
+        name : str
+
+        Returns
+        -------
+        str
+        """
         from braincause.concepts.everyday import EVERYDAY
 
         return EVERYDAY[name]
 
 
 def data_source(nsd_root: str | Path | None) -> SyntheticWorld | NSDData:
-    """The data source of a run: NSD at ``nsd_root``, else the synthetic world."""
+    """The data source of a run: NSD at ``nsd_root``, else the synthetic world.
+
+    Parameters
+    ----------
+    nsd_root : path or None
+
+    Returns
+    -------
+    SyntheticWorld or NSDData
+    """
     return SyntheticWorld() if nsd_root is None else NSDData(Path(nsd_root))
 
 
 def load_nsd_subject(root: str | Path, subject: Any, cfg: LocalizeConfig):
     """The NSD subject ``subject`` (``1``, ``"1"``, ``"subj01"`` or ``"nsd-subj01"``) of the
     NSD copy at ``root``, read as ``cfg.nsd`` says.
+
+    Parameters
+    ----------
+    root : path
+    subject : int or str
+    cfg : LocalizeConfig
+
+    Returns
+    -------
+    NSDSubject
 
     Raises
     ------
@@ -137,7 +266,18 @@ def _stable_rank(name: str) -> str:
 def baseline_concepts(target: str, n: int, exclude: set[str] = frozenset()) -> list[str]:
     """``n`` concepts distinct from ``target``: no shared member category, not a group or
     composition it belongs to, not one of its counter-concepts (``exclude``). The order
-    is a fixed hash order, so targets share baselines (and their cached datasets)."""
+    is a fixed hash order, so targets share baselines (and their cached datasets).
+
+    Parameters
+    ----------
+    target : str
+    n : int
+    exclude : set of str
+
+    Returns
+    -------
+    list of str
+    """
     from braincause.synth.concepts import CONCEPTS
 
     t_members = set(CONCEPTS[target].members)
@@ -158,7 +298,18 @@ def baseline_concepts(target: str, n: int, exclude: set[str] = frozenset()) -> l
 def synthetic_baselines(concept: str, cfg: LocalizeConfig, writer) -> list[str]:
     """The baseline concepts ``localize`` tests ``concept`` against in the synthetic world
     with ``cfg``: :func:`baseline_concepts` minus the counter-concepts ``writer`` proposes
-    (the plan's counter-concepts are ``writer.counter_concepts(concept, n_counter)``)."""
+    (the plan's counter-concepts are ``writer.counter_concepts(concept, n_counter)``).
+
+    Parameters
+    ----------
+    concept : str
+    cfg : LocalizeConfig
+    writer : PromptWriter
+
+    Returns
+    -------
+    list of str
+    """
     n = cfg.stimuli.n_counter
     counters = writer.counter_concepts(concept, n) if n else []
     return baseline_concepts(concept, cfg.stats.n_baselines, {c.name for c in counters})
@@ -169,7 +320,24 @@ class RunContext:
     """Everything the stages of one run share: the configuration, the data source, the
     subject, its fitted encoder and voxel filter, the role implementations (with the
     fitted verifier), the measured-image retrieval, and the encoder's predictions for the
-    subject's measured pool (n_images, n_voxels)."""
+    subject's measured pool.
+
+    Attributes
+    ----------
+    cfg : LocalizeConfig
+    source : SyntheticWorld or NSDData
+    subject_id : str
+    subj : BrainDataset
+    roles : Roles
+    fit : EncoderFit
+    keep : ndarray of shape (n_voxels,), bool
+        The encoder filter.
+    index : Retriever
+    pool_verifier : PoolVerifier
+    pool_features : ndarray of shape (n_images, n_features)
+    Y_pool : ndarray of shape (n_images, n_voxels)
+    use_cache : bool
+    """
 
     cfg: LocalizeConfig
     source: SyntheticWorld | NSDData
@@ -186,20 +354,40 @@ class RunContext:
 
     @property
     def n_voxels(self) -> int:
+        """The subject's number of voxels."""
         return self.subj.n_voxels
 
     @property
     def role_kwargs(self) -> dict[str, Any]:
+        """The roles as keyword arguments of ``build_causal_dataset``."""
         return self.roles.as_kwargs()
 
     def predict(self, features: np.ndarray) -> np.ndarray:
-        """Predicted responses (n_images, n_voxels), float32."""
+        """Predicted responses of images from their backbone features.
+
+        Parameters
+        ----------
+        features : ndarray of shape (n_images, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_images, n_voxels), float32
+        """
         return self.fit.encoder.predict(features).astype(np.float32)
 
 
 def pool_images(subj) -> Callable[[Any], np.ndarray]:
     """``images(indices) -> (n, S, S, 3) uint8``: measured images for a verifier that reads
-    pixels (the dataset's default size; NSD: ``nsd.image_size``)."""
+    pixels (the dataset's default size; NSD: ``nsd.image_size``).
+
+    Parameters
+    ----------
+    subj : BrainDataset
+
+    Returns
+    -------
+    callable
+    """
     def images(idx) -> np.ndarray:
         return np.stack([np.asarray(subj.image(int(i)), np.uint8) for i in np.asarray(idx)])
     return images
@@ -209,6 +397,18 @@ def prepare_run(source: SyntheticWorld | NSDData, subject: Any, cfg: LocalizeCon
                 use_cache: bool = True, progress: Progress | None = None) -> RunContext:
     """Load ``subject``, build the roles of ``cfg``, fit (or load) the encoder and the
     verifier, and index the subject's measured images for retrieval.
+
+    Parameters
+    ----------
+    source : SyntheticWorld or NSDData
+    subject : str or int
+    cfg : LocalizeConfig
+    use_cache : bool
+    progress : callable, optional
+
+    Returns
+    -------
+    RunContext
 
     Raises
     ------

@@ -18,7 +18,20 @@ from braincause.pipeline.stages import Decision, Evidence, Regions
 
 @dataclass
 class LocalizeResult:
-    """What ``localize`` found; ``to_dict()`` is the content of result.json."""
+    """What ``localize`` found; ``to_dict()`` is the content of result.json.
+
+    Attributes
+    ----------
+    concept, subject, verdict : str
+    region, activation_region : ndarray of shape (n_region,), int
+    data : dict
+        result.json's document.
+    out : Path or None
+    maps : dict of str to ndarray
+    item_responses : ndarray of shape (n_items, 2) or None
+    record : RunResult
+    artifacts : RunArtifacts
+    """
 
     concept: str
     subject: str
@@ -38,15 +51,35 @@ class LocalizeResult:
     artifacts: Any = field(repr=False, default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """result.json's document.
+
+        Returns
+        -------
+        dict
+        """
         return self.data
 
     def summary(self) -> str:
+        """The terminal summary (:func:`format_summary`).
+
+        Returns
+        -------
+        str
+        """
         return format_summary(self.data)
 
 
 @dataclass(frozen=True)
 class RunArtifacts:
-    """The in-memory artifacts of one run (see :attr:`LocalizeResult.artifacts`)."""
+    """The in-memory artifacts of one run (see :attr:`LocalizeResult.artifacts`).
+
+    Attributes
+    ----------
+    ctx : RunContext
+    dataset : CausalDataset
+    evidence : Evidence
+    regions : Regions
+    """
 
     ctx: RunContext
     dataset: Any
@@ -59,8 +92,30 @@ def result_document(ctx: RunContext, concept: ResolvedQuery, seed: int, ds, ev: 
                     regions: Regions, scores: dict[str, Any], baselines: list[str],
                     p_values: dict[str, Any], voxelwise: dict[str, Any],
                     decision: Decision, *, with_folder: bool) -> dict[str, Any]:
-    """The content of result.json (without ``run`` and ``outputs``); ``with_folder``: the
-    stimuli are written to ``stimuli/``."""
+    """The content of result.json (without ``run`` and ``outputs``).
+
+    Parameters
+    ----------
+    ctx : RunContext
+    concept : ResolvedQuery
+    seed : int
+    ds : CausalDataset
+    ev : Evidence
+    regions : Regions
+    scores : dict
+        Each region's scores.
+    baselines : list of str
+    p_values : dict
+        Each region's criteria.
+    voxelwise : dict
+    decision : Decision
+    with_folder : bool
+        The stimuli are written to ``stimuli/``.
+
+    Returns
+    -------
+    dict
+    """
     cfg, subj, st = ctx.cfg, ctx.subj, ctx.cfg.stats
     c = concept.concept
     data: dict[str, Any] = {
@@ -178,7 +233,18 @@ def _versions() -> dict[str, str]:
 
 
 def trial_noise(trials: np.ndarray, mask: np.ndarray, images: np.ndarray) -> dict[str, Any]:
-    """Trial-to-trial and image-to-image SD of the region-mean measured response."""
+    """Trial-to-trial and image-to-image SD of the region-mean measured response.
+
+    Parameters
+    ----------
+    trials : ndarray of shape (n_images, n_repeats, n_voxels)
+    mask : ndarray of shape (n_voxels,), bool
+    images : ndarray of shape (n_selected,), int
+
+    Returns
+    -------
+    dict
+    """
     idx = np.asarray(images)
     t = np.concatenate([trials[idx[i:i + 256]][:, :, mask].astype(np.float32).mean(axis=2)
                         for i in range(0, len(idx), 256)])  # (n_images, n_repeats)
@@ -199,7 +265,18 @@ def trial_noise(trials: np.ndarray, mask: np.ndarray, images: np.ndarray) -> dic
 
 def ground_truth_record(subj, name: str, region, act_region) -> dict[str, Any]:
     """Precision, recall, Dice and area fractions of both regions against the synthetic
-    subject's ground truth for ``name``."""
+    subject's ground truth for ``name``.
+
+    Parameters
+    ----------
+    subj : SyntheticSubject
+    name : str
+    region, act_region : Region
+
+    Returns
+    -------
+    dict
+    """
     from braincause.evaluate.overlap import overlap
     from braincause.synth.ground_truth import DEFINITION
     from braincause.synth.subject import EXTENT
@@ -238,7 +315,21 @@ def ground_truth_record(subj, name: str, region, act_region) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ maps and stimuli
 def voxel_maps(subj, keep, masks, vs, signals, truth) -> dict[str, np.ndarray]:
-    """Per-voxel arrays for figures and reports (``maps.npz``)."""
+    """Per-voxel arrays for figures and reports (``maps.npz``).
+
+    Parameters
+    ----------
+    subj : BrainDataset
+    keep : ndarray of shape (n_voxels,), bool
+    masks : dict of str to ndarray of shape (n_voxels,), bool
+    vs : VoxelScores
+    signals : dict of str to ndarray of shape (n_voxels,)
+    truth : ndarray of shape (n_voxels,), bool, or None
+
+    Returns
+    -------
+    dict of str to ndarray
+    """
     cx = subj.cortex if subj.cortex is not None else subj  # NSD off fsaverage5: its own
     out: dict[str, np.ndarray] = {
         "vertex": np.asarray(cx.vertex, np.int32), "hemi": np.asarray(cx.hemi, np.int8),
@@ -260,7 +351,18 @@ def voxel_maps(subj, keep, masks, vs, signals, truth) -> dict[str, np.ndarray]:
 
 
 def run_maps(ctx: RunContext, name: str, regions: Regions) -> dict[str, np.ndarray]:
-    """:func:`voxel_maps` of a run."""
+    """:func:`voxel_maps` of a run.
+
+    Parameters
+    ----------
+    ctx : RunContext
+    name : str
+    regions : Regions
+
+    Returns
+    -------
+    dict of str to ndarray
+    """
     subj = ctx.subj
     truth = subj.ground_truth(name).voxels if hasattr(subj, "ground_truth") else None
     return voxel_maps(subj, ctx.keep, regions.masks(ctx.n_voxels), regions.train_scores,
@@ -268,8 +370,20 @@ def run_maps(ctx: RunContext, name: str, regions: Regions) -> dict[str, np.ndarr
 
 
 def item_responses(ev: Evidence, ds, regions: Regions, n_voxels: int) -> np.ndarray:
-    """Predicted region-mean response of every stimulus, (n_items, 2): causal and
-    activation region; NaN for images that failed."""
+    """Predicted region-mean response of every stimulus (causal and activation region;
+    NaN for images that failed).
+
+    Parameters
+    ----------
+    ev : Evidence
+    ds : CausalDataset
+    regions : Regions
+    n_voxels : int
+
+    Returns
+    -------
+    ndarray of shape (n_items, 2)
+    """
     masks = regions.masks(n_voxels)
     out = np.stack([ev.Y[:, masks["causal"]].mean(axis=1),
                     ev.Y[:, masks["activation"]].mean(axis=1)], axis=1).astype(np.float64)
@@ -283,6 +397,16 @@ def stimulus_manifest(ds, responses: np.ndarray | None) -> tuple[list[dict[str, 
 
     Each manifest entry has ``response``: the encoder's predicted mean response over the
     causal and the activation-only region (z units), null for images that failed.
+
+    Parameters
+    ----------
+    ds : CausalDataset
+    responses : ndarray of shape (n_items, 2) or None
+
+    Returns
+    -------
+    manifest : list of dict
+    images : list of (str, bytes)
     """
     import io
 
@@ -344,7 +468,17 @@ def _fmt_ci(block: dict | None, key: str) -> str:
 
 
 def format_summary(d: dict[str, Any]) -> str:
-    """A concise terminal summary of a result dict."""
+    """A concise terminal summary of a result dict.
+
+    Parameters
+    ----------
+    d : dict
+        result.json's document.
+
+    Returns
+    -------
+    str
+    """
     c, r, v = d["concept"], d["region"], d["verdict"]
     lines = [f"{d['query']!r} → {c['name']} ({c['kind']}) in {d['subject']['id']}",
              f"verdict: {v['verdict'].upper()}  (coverage {v['coverage']}, generated evidence "

@@ -90,7 +90,7 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     seeds = S.RunSeeds.from_seed(seed)
     say("testing on held-out data")
     masks = regions.masks(ctx.n_voxels)
-    scores = {k: S.score_region(ctx, ev, m, seeds=seeds.boot[2 * j: 2 * j + 2])
+    scores = {k: S.score_region(ctx, ev, m, random_states=seeds.boot[2 * j: 2 * j + 2])
               for j, (k, m) in enumerate(masks.items())}
     counters = ds.plan.counter_concepts if ds.plan else []
     baselines, base = S.baseline_scores(ctx, concept, counters, masks, progress=say)

@@ -25,6 +25,11 @@ class RunSeeds:
 
     ``boot[2 j]`` / ``boot[2 j + 1]`` seed region ``j``'s generated / measured
     bootstrap; ``perm`` the two voxelwise permutation tests.
+
+    Attributes
+    ----------
+    boot : tuple of SeedSequence
+    perm : tuple of SeedSequence
     """
 
     boot: tuple[np.random.SeedSequence, ...]
@@ -32,6 +37,16 @@ class RunSeeds:
 
     @classmethod
     def from_seed(cls, seed: int) -> RunSeeds:
+        """The seeds of a run with seed ``seed``.
+
+        Parameters
+        ----------
+        seed : int
+
+        Returns
+        -------
+        RunSeeds
+        """
         root = np.random.SeedSequence([seed, 2605])
         boot = root.spawn(4)
         perm = root.spawn(6)[4:]  # children 8 and 9 (the second spawn continues the count)
@@ -42,7 +57,20 @@ class RunSeeds:
 def build_baseline_dataset(name: str, roles: dict[str, Any], cfg: LocalizeConfig, *,
                            use_cache: bool = True):
     """One baseline concept's EVAL-only stimuli, as every target's run shares them (seed
-    ``stats.baseline_seed``; cached by content like every dataset)."""
+    ``stats.baseline_seed``; cached by content like every dataset).
+
+    Parameters
+    ----------
+    name : str
+    roles : dict
+        :attr:`RunContext.role_kwargs`.
+    cfg : LocalizeConfig
+    use_cache : bool
+
+    Returns
+    -------
+    CausalDataset
+    """
     from braincause.stimuli.dataset import build_causal_dataset, sizes_from_config
 
     return build_causal_dataset(name, **roles, sizes=sizes_from_config(cfg, eval_only=True),
@@ -55,6 +83,19 @@ def build_baseline_dataset(name: str, roles: dict[str, Any], cfg: LocalizeConfig
 def build_stimuli(ctx: RunContext, concept: ResolvedQuery, seed: int, *,
                   with_images: bool, progress: Progress | None = None):
     """The concept's causal dataset (plan, positives, negatives, edits, verification).
+
+    Parameters
+    ----------
+    ctx : RunContext
+    concept : ResolvedQuery
+    seed : int
+    with_images : bool
+        Keep the images (to write them to ``stimuli/``).
+    progress : callable, optional
+
+    Returns
+    -------
+    CausalDataset
 
     Raises
     ------
@@ -83,8 +124,16 @@ def build_stimuli(ctx: RunContext, concept: ResolvedQuery, seed: int, *,
 # ------------------------------------------------------------------ predictions
 @dataclass(frozen=True)
 class ScoringSet:
-    """Responses (n_images, n_voxels) to the images a score is built from: ``pos``,
-    ``neg``, ``edits`` with ``edit_of`` (the positive of each edit); None where absent."""
+    """Responses to the images a score is built from; None where absent.
+
+    Attributes
+    ----------
+    pos : ndarray of shape (n_positives, n_voxels)
+    neg : ndarray of shape (n_negatives, n_voxels) or None
+    edits : ndarray of shape (n_edits, n_voxels) or None
+    edit_of : ndarray of shape (n_edits,) or None
+        The positive each edit came from.
+    """
 
     pos: np.ndarray
     neg: np.ndarray | None = None
@@ -92,7 +141,17 @@ class ScoringSet:
     edit_of: np.ndarray | None = None
 
     def averages(self, mask: np.ndarray) -> tuple[Any, Any, Any, Any]:
-        """(a_pos, a_neg, a_edit, edit_of): region-averaged responses (n_images,)."""
+        """Region-averaged responses.
+
+        Parameters
+        ----------
+        mask : ndarray of shape (n_voxels,), bool
+
+        Returns
+        -------
+        tuple
+            ``(a_pos, a_neg, a_edit, edit_of)``, each of shape (n_images,) or None.
+        """
         from braincause.scoring import region_average
 
         return (region_average(self.pos, mask), region_average(self.neg, mask),
@@ -100,20 +159,50 @@ class ScoringSet:
 
 
 def generated_set(ds, Y: np.ndarray, split: str) -> ScoringSet:
-    """The predicted responses ``Y`` of ``ds``'s ``split`` as a scoring set."""
+    """The predicted responses ``Y`` of ``ds``'s ``split`` as a scoring set.
+
+    Parameters
+    ----------
+    ds : CausalDataset
+    Y : ndarray of shape (n_items, n_voxels)
+    split : {"train", "eval"}
+
+    Returns
+    -------
+    ScoringSet
+    """
     s = ds.scoring_sets(split)
     return ScoringSet(Y[s["pos"]], Y[s["neg"]], Y[s["edit"]], s["edit_of"])
 
 
 def measured_set(Y: np.ndarray, ms) -> ScoringSet:
-    """Measured responses of a retrieval's positives and negatives."""
+    """Measured responses of a retrieval's positives and negatives.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_images, n_voxels)
+    ms : MeasuredSets
+
+    Returns
+    -------
+    ScoringSet
+    """
     return ScoringSet(Y[ms.positives], Y[ms.all_negatives])
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """The data of one run: predicted responses ``Y`` to every stimulus, the measured
-    retrievals (``m_train``, ``m_eval``, ``m_pool``) and the scoring sets built on them."""
+    """The data of one run.
+
+    Attributes
+    ----------
+    Y : ndarray of shape (n_items, n_voxels)
+        Predicted responses to every stimulus.
+    m_train, m_eval, m_pool : MeasuredSets
+        The measured retrievals of each split.
+    gen_train, gen_eval, meas_train, meas_eval : ScoringSet
+        The scoring sets built on them.
+    """
 
     Y: np.ndarray = field(repr=False)
     m_train: Any = field(repr=False)
@@ -124,14 +213,22 @@ class Evidence:
     meas_train: ScoringSet = field(repr=False)
     meas_eval: ScoringSet = field(repr=False)
 
-    @property
-    def counters(self) -> list[Any]:
-        return self.m_eval.counters if hasattr(self.m_eval, "counters") else []
-
 
 def retrieve(ctx: RunContext, name: str, label: str, counters: list[Any], split: str):
-    """Measured images of ``split`` (train / eval / pool) showing ``name`` and each
-    counter-concept (:func:`braincause.evaluate.measured.retrieve_sets`)."""
+    """Measured images of ``split`` showing ``name`` and each counter-concept
+    (:func:`braincause.evaluate.measured.retrieve_sets`).
+
+    Parameters
+    ----------
+    ctx : RunContext
+    name, label : str
+    counters : list of CounterConcept
+    split : {"train", "eval", "pool"}
+
+    Returns
+    -------
+    MeasuredSets
+    """
     from braincause.evaluate.measured import retrieve_sets
 
     subj, rc = ctx.subj, ctx.cfg.retrieval
@@ -145,7 +242,19 @@ def retrieve(ctx: RunContext, name: str, label: str, counters: list[Any], split:
 
 def gather_evidence(ctx: RunContext, concept: ResolvedQuery, ds, *,
                     progress: Progress | None = None) -> Evidence:
-    """Predict every stimulus and retrieve the concept's measured images."""
+    """Predict every stimulus and retrieve the concept's measured images.
+
+    Parameters
+    ----------
+    ctx : RunContext
+    concept : ResolvedQuery
+    ds : CausalDataset
+    progress : callable, optional
+
+    Returns
+    -------
+    Evidence
+    """
     say = progress or _quiet
     say("predicting responses")
     Y = ctx.predict(ds.features)
@@ -161,9 +270,20 @@ def gather_evidence(ctx: RunContext, concept: ResolvedQuery, ds, *,
 # ------------------------------------------------------------------ signals and regions
 @dataclass(frozen=True)
 class Regions:
-    """The TRAIN-split ranking signals (n_voxels,) each, the combination's members, the
-    TRAIN voxel scores, and the two regions: ``causal`` (the configured ranking and rule)
-    and ``activation`` (top-K of MAG)."""
+    """The TRAIN-split ranking signals and the two regions they give.
+
+    Attributes
+    ----------
+    signals : dict of str to ndarray of shape (n_voxels,)
+    used : list of str
+        The signals in the combination.
+    train_scores : VoxelScores
+        TRAIN voxel scores.
+    causal : Region
+        The configured ranking and rule.
+    activation : Region
+        Top-K of MAG.
+    """
 
     signals: dict[str, np.ndarray] = field(repr=False)
     used: list[str]
@@ -172,13 +292,35 @@ class Regions:
     activation: Any = None
 
     def masks(self, n_voxels: int) -> dict[str, np.ndarray]:
+        """Both regions as masks.
+
+        Parameters
+        ----------
+        n_voxels : int
+
+        Returns
+        -------
+        dict of str to ndarray of shape (n_voxels,), bool
+        """
         return {"causal": self.causal.mask(n_voxels),
                 "activation": self.activation.mask(n_voxels)}
 
 
 def propose_regions(ctx: RunContext, concept: ResolvedQuery, ev: Evidence, *,
                     progress: Progress | None = None) -> Regions:
-    """Ranking signals on TRAIN data (PAPER.md §3) and the two regions they give."""
+    """Ranking signals on TRAIN data (PAPER.md §3) and the two regions they give.
+
+    Parameters
+    ----------
+    ctx : RunContext
+    concept : ResolvedQuery
+    ev : Evidence
+    progress : callable, optional
+
+    Returns
+    -------
+    Regions
+    """
     from braincause.regions import propose_region
     from braincause.scoring import voxel_scores
     from braincause.scoring.signals import COMBINED, combine_signals, ranking_signals
@@ -210,9 +352,17 @@ def propose_regions(ctx: RunContext, concept: ResolvedQuery, ev: Evidence, *,
 
 # ------------------------------------------------------------------ region scores
 def score_region(ctx: RunContext, ev: Evidence, mask: np.ndarray, *,
-                 seeds: tuple[Any, Any] | None = None) -> dict[str, Any]:
+                 random_states: tuple[Any, Any] | None = None) -> dict[str, Any]:
     """Scores of one region: TRAIN generated (points), EVAL generated and held-out
-    measured (bootstrap CIs seeded by ``seeds``; point scores when ``seeds`` is None).
+    measured (bootstrap CIs drawn from ``random_states``; point scores when it is None).
+
+    Parameters
+    ----------
+    ctx : RunContext
+    ev : Evidence
+    mask : ndarray of shape (n_voxels,), bool
+    random_states : tuple of two SeedSequence, or None
+        The generated and the measured bootstrap's source.
 
     Returns
     -------
@@ -231,7 +381,7 @@ def score_region(ctx: RunContext, ev: Evidence, mask: np.ndarray, *,
     out["train_generated"] = region_point_scores(*t, k_hard=k_hard)
     g = ev.gen_eval.averages(mask)
     m = ev.meas_eval.averages(mask)
-    if seeds is None:
+    if random_states is None:
         out["eval_generated"] = region_point_scores(*g, k_hard=k_hard)
         out["eval_measured"] = {k: v for k, v in region_point_scores(
             m[0], m[1], k_hard=k_hard).items() if k in ("s_pos", "s_neg")} \
@@ -242,10 +392,10 @@ def score_region(ctx: RunContext, ev: Evidence, mask: np.ndarray, *,
         return region_scores_ci(*a, k_hard=k_hard, n_boot=st.n_bootstrap, level=st.ci_level,
                                 alpha=st.alpha, random_state=np.random.default_rng(seed))
 
-    out["eval_generated"] = ci(g, seeds[0])
+    out["eval_generated"] = ci(g, random_states[0])
     out["eval_measured"] = None
     if m[0] is not None:
-        meas = ci((m[0], m[1], None, None), seeds[1])
+        meas = ci((m[0], m[1], None, None), random_states[1])
         out["eval_measured"] = {k: v for k, v in meas.items() if k in ("s_pos", "s_neg")}
     return out
 
@@ -254,7 +404,22 @@ def baseline_scores(ctx: RunContext, concept: ResolvedQuery, counters: list[Any]
                     regions: dict[str, np.ndarray], *, progress: Progress | None = None
                     ) -> tuple[list[str], dict[str, dict[str, dict[str, float | None]]]]:
     """The baseline concepts and, for each region, each baseline's EVAL point scores
-    (``{"gen:s_pos": …, "meas:s_neg": …}``) on its own stimuli and measured images."""
+    (``{"gen:s_pos": …, "meas:s_neg": …}``) on its own stimuli and measured images.
+
+    Parameters
+    ----------
+    ctx : RunContext
+    concept : ResolvedQuery
+    counters : list of CounterConcept
+    regions : dict of str to ndarray of shape (n_voxels,), bool
+    progress : callable, optional
+
+    Returns
+    -------
+    names : list of str
+    scores : dict
+        ``{region: {baseline: point scores}}``.
+    """
     from braincause.scoring import region_point_scores
 
     say = progress or _quiet
@@ -284,11 +449,24 @@ def baseline_scores(ctx: RunContext, concept: ResolvedQuery, counters: list[Any]
 
 
 # ------------------------------------------------------------------ voxelwise tests
-def voxelwise_tests(ctx: RunContext, ev: Evidence, region, seeds: RunSeeds, *,
+def voxelwise_tests(ctx: RunContext, ev: Evidence, region, run_seeds: RunSeeds, *,
                     progress: Progress | None = None) -> dict[str, Any]:
     """Voxelwise permutation tests on the EVAL split over the kept voxels: positive minus
     its hardest edit (sign flips) and positives vs semantic negatives (label
-    permutations), each with max-T family-wise and BH-FDR counts."""
+    permutations), each with max-T family-wise and BH-FDR counts.
+
+    Parameters
+    ----------
+    ctx : RunContext
+    ev : Evidence
+    region : Region
+    run_seeds : RunSeeds
+    progress : callable, optional
+
+    Returns
+    -------
+    dict
+    """
     from braincause.scoring import hardest_edit
     from braincause.stats import label_permutation_max_t, sign_flip_max_t
 
@@ -304,14 +482,14 @@ def voxelwise_tests(ctx: RunContext, ev: Evidence, region, seeds: RunSeeds, *,
         diff = pe[has] - hard[has]
         if diff.shape[0] >= 2:
             res = sign_flip_max_t(diff, n_permutations=st.n_permutations, tail=1,
-                                  random_state=np.random.default_rng(seeds.perm[0]))
+                                  random_state=np.random.default_rng(run_seeds.perm[0]))
             out["edits_sign_flip"] = permutation_summary(
                 res, in_region, st.alpha, "positive minus its hardest edit, one-sample t, "
                 "sign flips")
     if len(g.neg) >= 2:
         res = label_permutation_max_t(g.pos[:, kv], g.neg[:, kv],
                                       n_permutations=st.n_permutations, tail=1,
-                                      random_state=np.random.default_rng(seeds.perm[1]))
+                                      random_state=np.random.default_rng(run_seeds.perm[1]))
         out["positives_vs_negatives"] = permutation_summary(
             res, in_region, st.alpha, "positives vs semantic negatives, two-sample t, "
             "label permutations")
@@ -320,7 +498,19 @@ def voxelwise_tests(ctx: RunContext, ev: Evidence, region, seeds: RunSeeds, *,
 
 def permutation_summary(res, in_region: np.ndarray, alpha: float, test: str) -> dict:
     """Counts of voxels significant family-wise (max-T) and by BH-FDR, overall and in
-    the region."""
+    the region.
+
+    Parameters
+    ----------
+    res : PermutationResult
+    in_region : ndarray of shape (n_kept,), bool
+    alpha : float
+    test : str
+
+    Returns
+    -------
+    dict
+    """
     from braincause.stats import fdr_bh
 
     sig = res.p_fwer <= alpha
@@ -337,7 +527,14 @@ def permutation_summary(res, in_region: np.ndarray, alpha: float, test: str) -> 
 # ------------------------------------------------------------------ verdicts
 @dataclass(frozen=True)
 class Decision:
-    """The measured coverage and the verdicts of the causal and the activation region."""
+    """The measured coverage and the verdicts of the causal and the activation region.
+
+    Attributes
+    ----------
+    level : str
+    coverage_eval : dict
+    verdict, activation_verdict : Verdict
+    """
 
     level: str
     coverage_eval: dict[str, Any]
@@ -347,7 +544,21 @@ class Decision:
 
 def decide_verdicts(ctx: RunContext, ev: Evidence, p_causal: dict[str, Any],
                     p_act: dict[str, Any], scores: dict[str, dict[str, Any]]) -> Decision:
-    """Coverage of the held-out measured images and the verdict of each region."""
+    """Coverage of the held-out measured images and the verdict of each region.
+
+    Parameters
+    ----------
+    ctx : RunContext
+    ev : Evidence
+    p_causal, p_act : dict
+        Each region's criteria (:func:`braincause.evaluate.criteria.baseline_p_values`).
+    scores : dict
+        Each region's scores (:func:`score_region`).
+
+    Returns
+    -------
+    Decision
+    """
     from braincause.evaluate.verdict import coverage_level, decide
 
     cfg = ctx.cfg
