@@ -40,157 +40,6 @@ from numpydoc.docscrape import NumpyDocString
 
 import braincause
 
-# Names in packages owned by another change in flight (pipeline, evaluate, backends,
-# config, cli, encoding, stimuli, plan, retrieval, boundary, utils.hf, runfolder): their
-# docstrings are fixed by that change, not here. Drop a name once it passes (XPASS).
-OWNED_ELSEWHERE: frozenset[str] = frozenset({  # owned by another change in flight
-    # config
-    "braincause.LocalizeConfig",
-    "braincause.LocalizeConfig.from_dict",
-    "braincause.LocalizeConfig.from_toml",
-    "braincause.LocalizeConfig.hash",
-    "braincause.LocalizeConfig.to_dict",
-    "braincause.LocalizeConfig.validate",
-    # encoding
-    "braincause.encoding.backbone.Backbone.features",
-    "braincause.encoding.backbone.Backbone.fingerprint",
-    "braincause.encoding.backbone.CachedBackbone.entry_path",
-    "braincause.encoding.backbone.CachedBackbone.feature_dim",
-    "braincause.encoding.backbone.CachedBackbone.features",
-    "braincause.encoding.backbone.CachedBackbone.fingerprint",
-    "braincause.encoding.backbone.CachedBackbone.layers",
-    "braincause.encoding.backbone.CachedBackbone.name",
-    "braincause.encoding.backbone.MobileNetV2Backbone.classify",
-    "braincause.encoding.backbone.MobileNetV2Backbone.config",
-    "braincause.encoding.backbone.MobileNetV2Backbone.features",
-    "braincause.encoding.backbone.MobileNetV2Backbone.fingerprint",
-    "braincause.encoding.backbone.MobileNetV2Backbone.logits",
-    "braincause.encoding.backbone.as_image_list",
-    "braincause.encoding.backbone.image_key",
-    "braincause.encoding.hf.CLIPBackbone",
-    "braincause.encoding.hf.CLIPBackbone.from_config",
-    "braincause.encoding.hf.CLIPBackbone.from_pretrained",
-    "braincause.encoding.hf.CLIPEmbedder.config",
-    "braincause.encoding.hf.CLIPEmbedder.encode",
-    "braincause.encoding.hf.CLIPEmbedder.encode_images",
-    "braincause.encoding.hf.CLIPEmbedder.encode_texts",
-    "braincause.encoding.hf.CLIPEmbedder.fingerprint",
-    "braincause.encoding.hf.CLIPEmbedder.from_config",
-    "braincause.encoding.hf.CLIPEmbedder.from_pretrained",
-    "braincause.encoding.hf.CLIPEmbedder.weights_sha256",
-    "braincause.encoding.hf.DINOv2Backbone",
-    "braincause.encoding.hf.DINOv2Backbone.from_config",
-    "braincause.encoding.hf.DINOv2Backbone.from_pretrained",
-    "braincause.encoding.hf.HFVisionBackbone.config",
-    "braincause.encoding.hf.HFVisionBackbone.features",
-    "braincause.encoding.hf.HFVisionBackbone.fingerprint",
-    "braincause.encoding.hf.HFVisionBackbone.name",
-    "braincause.encoding.hf.HFVisionBackbone.weights_sha256",
-    "braincause.encoding.hf.ImagePreprocess.from_processor_config",
-    "braincause.encoding.hf.ImagePreprocess.pil",
-    "braincause.encoding.mobilenet.ConvBNReLU",
-    "braincause.encoding.mobilenet.InvertedResidual.forward",
-    "braincause.encoding.mobilenet.MobileNetV2.forward",
-    "braincause.encoding.mobilenet.fuse_batchnorm",
-    "braincause.encoding.mobilenet.load_pretrained",
-    "braincause.encoding.mobilenet.load_state_dict",
-    "braincause.encoding.mobilenet.weights_path",
-    # pipeline
-    "braincause.pipeline.Evidence.counters",
-    # plan
-    "braincause.plan.CounterConcept",
-    "braincause.plan.CounterConcept.to_dict",
-    "braincause.plan.EmbeddedPromptWriter.counter_concepts",
-    "braincause.plan.EmbeddedPromptWriter.edit_instructions",
-    "braincause.plan.EmbeddedPromptWriter.negative_prompts",
-    "braincause.plan.EmbeddedPromptWriter.positive_prompts",
-    "braincause.plan.Plan",
-    "braincause.plan.Plan.from_dict",
-    "braincause.plan.Plan.to_dict",
-    "braincause.plan.PromptWriter.counter_concepts",
-    "braincause.plan.PromptWriter.edit_instructions",
-    "braincause.plan.PromptWriter.negative_prompts",
-    "braincause.plan.PromptWriter.positive_prompts",
-    "braincause.plan.llm.ChatPromptWriter.counter_concepts",
-    "braincause.plan.llm.ChatPromptWriter.negative_prompts_many",
-    "braincause.plan.llm.ChatPromptWriter.target_terms",
-    "braincause.plan.make_plan",
-    # retrieval
-    "braincause.retrieval.CaptionIndex",
-    "braincause.retrieval.CaptionIndex.caption_similarity",
-    "braincause.retrieval.CaptionIndex.for_subject",
-    "braincause.retrieval.CaptionIndex.query_embedding",
-    "braincause.retrieval.CaptionIndex.similarity",
-    "braincause.retrieval.Retrieval",
-    "braincause.retrieval.Retrieval.to_dict",
-    "braincause.retrieval.TextEmbedder.encode",
-    "braincause.retrieval.TextEmbedder.fingerprint",
-    "braincause.retrieval.clip.CLIPRetriever",
-    "braincause.retrieval.clip.CLIPRetriever.for_subject",
-    "braincause.retrieval.clip.CLIPRetriever.query_embedding",
-    "braincause.retrieval.clip.CLIPRetriever.search",
-    "braincause.retrieval.clip.CLIPRetriever.similarity",
-    "braincause.retrieval.retrieve_negatives",
-    "braincause.retrieval.retrieve_positives",
-    # stimuli
-    "braincause.stimuli.clip_verifier.CLIPVerifier.accuracy",
-    "braincause.stimuli.clip_verifier.CLIPVerifier.class_embeddings",
-    "braincause.stimuli.clip_verifier.CLIPVerifier.config",
-    "braincause.stimuli.clip_verifier.CLIPVerifier.fingerprint",
-    "braincause.stimuli.clip_verifier.CLIPVerifier.fit",
-    "braincause.stimuli.clip_verifier.CLIPVerifier.presence",
-    "braincause.stimuli.clip_verifier.CLIPVerifier.prompts",
-    "braincause.stimuli.clip_verifier.CLIPVerifier.verify",
-    "braincause.stimuli.clip_verifier.concept_label",
-    "braincause.stimuli.diffusion.DiffusersEditor.edit",
-    "braincause.stimuli.diffusion.DiffusersEditor.edit_batch",
-    "braincause.stimuli.diffusion.DiffusersEditor.from_pretrained",
-    "braincause.stimuli.diffusion.DiffusersGenerator.from_pretrained",
-    "braincause.stimuli.diffusion.DiffusersGenerator.generate",
-    "braincause.stimuli.diffusion.DiffusersGenerator.generate_batch",
-    "braincause.stimuli.diffusion.MaskInpaintEditor.edit",
-    "braincause.stimuli.diffusion.MaskInpaintEditor.edit_batch",
-    "braincause.stimuli.diffusion.MaskInpaintEditor.mask",
-    "braincause.stimuli.diffusion.check_seed",
-    "braincause.stimuli.diffusion.load_pipeline",
-    "braincause.stimuli.verifier.ConceptVerifier.accuracy",
-    "braincause.stimuli.verifier.ConceptVerifier.concepts",
-    "braincause.stimuli.verifier.ConceptVerifier.config",
-    "braincause.stimuli.verifier.ConceptVerifier.fingerprint",
-    "braincause.stimuli.verifier.ConceptVerifier.fit",
-    "braincause.stimuli.verifier.ConceptVerifier.presence",
-    "braincause.stimuli.verifier.ConceptVerifier.verify",
-    "braincause.stimuli.verifier.OracleVerifier.accuracy",
-    "braincause.stimuli.verifier.OracleVerifier.concepts",
-    "braincause.stimuli.verifier.OracleVerifier.config",
-    "braincause.stimuli.verifier.OracleVerifier.fingerprint",
-    "braincause.stimuli.verifier.OracleVerifier.fit",
-    "braincause.stimuli.verifier.OracleVerifier.presence",
-    "braincause.stimuli.verifier.OracleVerifier.verify",
-    "braincause.stimuli.verifier.ProbeVerifier",
-    "braincause.stimuli.verifier.ProbeVerifier.fingerprint",
-    "braincause.stimuli.verifier.ProbeVerifier.presence",
-    "braincause.stimuli.verifier.ProbeVerifier.verify",
-    "braincause.stimuli.verifier.fit_logistic_probes",
-    "braincause.stimuli.vlm.ChatVLMVerifier.accuracy",
-    "braincause.stimuli.vlm.ChatVLMVerifier.concepts",
-    "braincause.stimuli.vlm.ChatVLMVerifier.fingerprint",
-    "braincause.stimuli.vlm.ChatVLMVerifier.fit",
-    "braincause.stimuli.vlm.ChatVLMVerifier.presence",
-    "braincause.stimuli.vlm.ChatVLMVerifier.verify",
-    "braincause.stimuli.vlm.parse_yes_no",
-    "braincause.stimuli.vlm_verifier.VLMVerifier.accuracy",
-    "braincause.stimuli.vlm_verifier.VLMVerifier.concepts",
-    "braincause.stimuli.vlm_verifier.VLMVerifier.config",
-    "braincause.stimuli.vlm_verifier.VLMVerifier.fingerprint",
-    "braincause.stimuli.vlm_verifier.VLMVerifier.fit",
-    "braincause.stimuli.vlm_verifier.VLMVerifier.from_pretrained",
-    "braincause.stimuli.vlm_verifier.VLMVerifier.presence",
-    "braincause.stimuli.vlm_verifier.VLMVerifier.prompt",
-    "braincause.stimuli.vlm_verifier.VLMVerifier.verify",
-    "braincause.stimuli.vlm_verifier.answer_token_ids",
-})
-
 
 class Item(NamedTuple):
     path: str  # the public dotted path the test is named after
@@ -409,20 +258,13 @@ def problems(item: Item) -> list[str]:
     return out
 
 
-def _param(item: Item):
-    marks = ()
-    if item.path in OWNED_ELSEWHERE:
-        marks = (pytest.mark.xfail(reason="owned by another change in flight", strict=False),)
-    return pytest.param(item, id=item.path, marks=marks)
-
-
 def test_items_found():
     paths = {i.path for i in ITEMS}
     assert {"braincause.stats.bootstrap.bootstrap_ci", "braincause.localize"} <= paths
     assert len(ITEMS) > 100
 
 
-@pytest.mark.parametrize("item", [_param(i) for i in ITEMS])
+@pytest.mark.parametrize("item", [pytest.param(i, id=i.path) for i in ITEMS])
 def test_numpydoc(item: Item):
     if item.kind == "import-error":
         pytest.fail(f"{item.path} does not import: {item.obj!r}")

@@ -444,7 +444,28 @@ class NSDConfig:
 
 @dataclass(frozen=True)
 class LocalizeConfig:
-    """Every setting of one ``localize`` run."""
+    """Every setting of one ``localize`` run.
+
+    A config file mirrors these sections one to one (see the module docstring); every
+    section is optional and defaults to its dataclass's defaults.
+
+    Attributes
+    ----------
+    stimuli : StimuliConfig
+        Sizes of the causal dataset and the verifier (``[stimuli]``).
+    region : RegionConfig
+        How the candidate region is chosen (``[region]``).
+    retrieval : RetrievalConfig
+        Measured-pool retrieval (``[retrieval]``).
+    stats : StatsConfig
+        Statistical testing (``[stats]``).
+    verdict : VerdictConfig
+        Cut-offs of the verdict (``[verdict]``).
+    backends : BackendsConfig
+        Which implementation plays each role (``[backends]``).
+    nsd : NSDConfig
+        What a run on NSD reads (``[nsd]``).
+    """
 
     stimuli: StimuliConfig = field(default_factory=StimuliConfig)
     region: RegionConfig = field(default_factory=RegionConfig)
@@ -455,6 +476,14 @@ class LocalizeConfig:
     nsd: NSDConfig = field(default_factory=NSDConfig)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every setting as plain data, one dict per section (flat tables merged into
+        their parent, tuples as lists): JSON and TOML friendly, and what
+        :meth:`from_dict` reads back.
+
+        Returns
+        -------
+        dict
+        """
         return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @property
@@ -463,12 +492,37 @@ class LocalizeConfig:
         return self.backends.verifier.kind or self.stimuli.verifier
 
     def hash(self) -> str:
-        """A short hash of every setting (recorded in result.json)."""
+        """A short hash of every setting (recorded in result.json).
+
+        Returns
+        -------
+        str
+            The first 16 hex digits of the SHA-256 of :meth:`to_dict` as sorted-key JSON.
+        """
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()
                               ).hexdigest()[:16]
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LocalizeConfig:
+        """A config from a table of sections (what :meth:`to_dict` or a TOML file gives),
+        type-checked field by field and then validated (:meth:`validate`).
+
+        Parameters
+        ----------
+        d : dict
+            Section name -> table of fields; missing sections and fields keep their
+            defaults.
+
+        Returns
+        -------
+        LocalizeConfig
+
+        Raises
+        ------
+        ConfigError
+            When ``d`` is not a dict, names an unknown section or field, or holds a
+            value of the wrong type or range.
+        """
         if not isinstance(d, dict):
             raise ConfigError(f"a config must be a table of sections, got {type(d).__name__}")
         sections = {f.name: f for f in dataclasses.fields(cls)}
@@ -485,6 +539,22 @@ class LocalizeConfig:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> LocalizeConfig:
+        """Read a TOML config file (:func:`read_toml`, then :meth:`from_dict`).
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        LocalizeConfig
+
+        Raises
+        ------
+        ConfigError
+            When the file cannot be read, is not UTF-8 TOML, or is not a valid config
+            (the message names the file).
+        """
         path = Path(path)
         data = read_toml(path, "See `braincause localize --help` for the format.")
         try:
@@ -493,6 +563,14 @@ class LocalizeConfig:
             raise ConfigError(f"{path}: {e}") from e
 
     def validate(self) -> None:
+        """Check the range and the choices of every field, and the backends
+        (:meth:`from_dict` calls it).
+
+        Raises
+        ------
+        ConfigError
+            Naming the first field out of range or not one of its choices.
+        """
         s, r, st, v = self.stimuli, self.region, self.stats, self.verdict
         _check(s.n_positive_train >= 1 and s.n_positive_eval >= 1,
                "stimuli.n_positive_train and n_positive_eval must be ≥ 1")

@@ -72,14 +72,41 @@ class Backbone(Protocol):
     image_size: int
 
     def features(self, images: Images) -> np.ndarray:
-        """uint8 RGB images, (n, H, W, 3) or a list of (H, W, 3) → (n, feature_dim) float32."""
+        """One feature vector per image.
+
+        Parameters
+        ----------
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            uint8 RGB images: one batch, or a list of (height, width, 3) arrays.
+
+        Returns
+        -------
+        ndarray of shape (n_images, feature_dim)
+            float32 features, row ``i`` for image ``i``.
+        """
 
     def fingerprint(self) -> str:
-        """Hash of the weights and every setting that changes the features (for caches)."""
+        """Hash of the weights and every setting that changes the features (for caches).
+
+        Returns
+        -------
+        str
+        """
 
 
 def as_image_list(images: Images) -> list[np.ndarray]:
     """Validate uint8 RGB input and return it as a list of (H, W, 3) arrays (views, no copy).
+
+    Parameters
+    ----------
+    images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+        uint8 RGB images: one batch, or a list of (height, width, 3) arrays that may
+        differ in size (none empty).
+
+    Returns
+    -------
+    list of ndarray of shape (height, width, 3)
+        The images, in order (views of a batch array, the items of a list).
 
     Raises
     ------
@@ -118,7 +145,18 @@ def as_image_list(images: Images) -> list[np.ndarray]:
 
 
 def image_key(image: np.ndarray) -> str:
-    """Content hash of one image: SHA-256 of its dtype, shape and bytes (hex)."""
+    """Content hash of one image: SHA-256 of its dtype, shape and bytes (hex).
+
+    Parameters
+    ----------
+    image : ndarray
+        Any array (an image of shape (height, width, 3) in practice).
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
     h = hashlib.sha256(f"{image.dtype.str}{tuple(image.shape)}".encode())
     h.update(np.ascontiguousarray(image).data)
     return h.hexdigest()
@@ -265,7 +303,14 @@ class MobileNetV2Backbone:
                 f"pool={self.pool!r}, feature_dim={self.feature_dim})")
 
     def config(self) -> dict[str, Any]:
-        """Every setting that changes the features (what :meth:`fingerprint` hashes)."""
+        """Every setting that changes the features (what :meth:`fingerprint` hashes).
+
+        Returns
+        -------
+        dict
+            Name, feature version, SHA-256 of the weights, image size, layers, pooling,
+            resizing and normalisation.
+        """
         return {
             "name": self.name, "feature_version": FEATURE_VERSION,
             "weights_sha256": self._weights_sha, "image_size": self.image_size,
@@ -279,6 +324,10 @@ class MobileNetV2Backbone:
 
         Batch size, memory layout, threads and device are left out: they change the
         features only by float rounding.
+
+        Returns
+        -------
+        str
         """
         blob = json.dumps(self.config(), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
@@ -339,12 +388,14 @@ class MobileNetV2Backbone:
 
         Parameters
         ----------
-        images : (n, H, W, 3) uint8 array or list of (H, W, 3) uint8 arrays
-            RGB images; list items may differ in size.
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            uint8 RGB images: one batch, or a list of (height, width, 3) arrays that may
+            differ in size.
 
         Returns
         -------
-        (n, feature_dim) float32 array
+        ndarray of shape (n_images, feature_dim)
+            float32, columns in the order of ``layers`` (see :attr:`layer_slices`).
         """
         out = list(self._run(images, self._forward))
         if not out:
@@ -352,7 +403,18 @@ class MobileNetV2Backbone:
         return np.ascontiguousarray(np.concatenate(out), dtype=np.float32)
 
     def logits(self, images: Images) -> np.ndarray:
-        """(n, 1000) float32 ImageNet logits of the full network (same preprocessing)."""
+        """ImageNet logits of the full network (same preprocessing as :meth:`features`).
+
+        Parameters
+        ----------
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            uint8 RGB images: one batch, or a list of (height, width, 3) arrays.
+
+        Returns
+        -------
+        ndarray of shape (n_images, 1000)
+            float32 logits over the ImageNet-1k classes.
+        """
         out = list(self._run(images, self._model))
         if not out:
             return np.zeros((0, 1000), np.float32)
@@ -361,12 +423,24 @@ class MobileNetV2Backbone:
     def classify(self, images: Images, top: int = 5) -> tuple[np.ndarray, np.ndarray]:
         """Top ImageNet classes of each image (a sanity check of the weights).
 
+        Parameters
+        ----------
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            uint8 RGB images: one batch, or a list of (height, width, 3) arrays.
+        top : int
+            Classes kept per image, 1 to 1000.
+
         Returns
         -------
-        indices : (n, top) int64
-            ImageNet-1k class indices, most probable first.
-        probabilities : (n, top) float32
-            Their softmax probabilities.
+        indices : ndarray of shape (n_images, top)
+            int64 ImageNet-1k class indices, most probable first.
+        probabilities : ndarray of shape (n_images, top)
+            Their float32 softmax probabilities.
+
+        Raises
+        ------
+        UserInputError
+            ``top`` is not between 1 and 1000.
         """
         if not 1 <= int(top) <= 1000:
             raise UserInputError(f"top must be between 1 and 1000, got {top}")
@@ -450,17 +524,26 @@ class CachedBackbone:
 
     @property
     def name(self) -> str:
+        """The wrapped backbone's name."""
         return self.backbone.name
 
     @property
     def feature_dim(self) -> int:
+        """The wrapped backbone's feature length."""
         return self.backbone.feature_dim
 
     @property
     def layers(self) -> tuple[str, ...]:
+        """The wrapped backbone's layers."""
         return self.backbone.layers
 
     def fingerprint(self) -> str:
+        """The wrapped backbone's fingerprint (the cache stores nothing that changes it).
+
+        Returns
+        -------
+        str
+        """
         return self.backbone.fingerprint()
 
     def __getattr__(self, attr: str) -> Any:
@@ -470,7 +553,18 @@ class CachedBackbone:
         return getattr(self.backbone, attr)
 
     def entry_path(self, image: np.ndarray | str) -> Path:
-        """File of an image (or of an :func:`image_key`) in the store."""
+        """File of an image (or of an :func:`image_key`) in the store.
+
+        Parameters
+        ----------
+        image : ndarray or str
+            An image, or its :func:`image_key`.
+
+        Returns
+        -------
+        Path
+            ``directory / key[:2] / <key>.f32`` (it need not exist).
+        """
         key = image if isinstance(image, str) else image_key(image)
         return self.directory / key[:2] / f"{key}.f32"
 
@@ -499,9 +593,20 @@ class CachedBackbone:
     def features(self, images: Images) -> np.ndarray:
         """Features of ``images`` from the store, computing and storing the missing ones.
 
+        Parameters
+        ----------
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            uint8 RGB images: one batch, or a list of (height, width, 3) arrays.
+
         Returns
         -------
-        (n, feature_dim) float32 array, row ``i`` for image ``i``.
+        ndarray of shape (n_images, feature_dim)
+            float32 features, row ``i`` for image ``i``.
+
+        Raises
+        ------
+        DataError
+            The wrapped backbone returned features of the wrong shape.
         """
         items = as_image_list(images)
         out = np.empty((len(items), self.feature_dim), np.float32)

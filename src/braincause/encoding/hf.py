@@ -125,6 +125,19 @@ class ImagePreprocess:
         Reads ``size`` (``{"shortest_edge": s}``, ``{"height": h, "width": w}`` or an int),
         ``crop_size``, ``do_center_crop``, ``image_mean``, ``image_std`` and ``resample``
         (PIL code: 2 bilinear, 3 bicubic).
+
+        Parameters
+        ----------
+        cfg : dict or None
+            The parsed ``preprocessor_config.json``; ``None`` or empty gives ``default``.
+        default : ImagePreprocess
+            Where the settings ``cfg`` lacks come from.
+
+        Returns
+        -------
+        ImagePreprocess
+            With ``do_center_crop`` false, the crop is the resized side; ``resize`` is
+            never below ``crop``.
         """
         if not cfg:
             return default
@@ -144,7 +157,18 @@ class ImagePreprocess:
                    resample={2: "bilinear"}.get(cfg.get("resample"), default.resample))
 
     def pil(self, image: np.ndarray) -> Image.Image:
-        """One uint8 (H, W, 3) image resized and cropped, as a PIL image."""
+        """One image resized (shorter side to ``resize``) and centre-cropped.
+
+        Parameters
+        ----------
+        image : ndarray of shape (height, width, 3)
+            uint8 RGB.
+
+        Returns
+        -------
+        PIL.Image.Image
+            RGB, ``crop`` × ``crop`` pixels (not yet normalised).
+        """
         h, w = image.shape[:2]
         # the longer side is truncated, as transformers' image processors do
         if h <= w:
@@ -284,6 +308,7 @@ class HFVisionBackbone:
     # -----------------------------------------------------------------------------
     @property
     def name(self) -> str:
+        """``"<family>:<source>"`` (``"<family>:random-init"`` without a source)."""
         return f"{self.family}:{self.source or 'random-init'}"
 
     def _parse_layer(self, layer: str) -> int | None:
@@ -301,13 +326,26 @@ class HFVisionBackbone:
                 f"dtype={dtype_name(self.dtype)})")
 
     def weights_sha256(self) -> str:
-        """SHA-256 of the model's state dict (computed once, on first use)."""
+        """SHA-256 of the model's state dict (computed once, on first use).
+
+        Returns
+        -------
+        str
+            64 hex digits.
+        """
         if self._weights_sha is None:
             self._weights_sha = _state_digest(self._model)
         return self._weights_sha
 
     def config(self) -> dict[str, Any]:
-        """Every setting that changes the features (what :meth:`fingerprint` hashes)."""
+        """Every setting that changes the features (what :meth:`fingerprint` hashes).
+
+        Returns
+        -------
+        dict
+            Family, source, feature version, weights hash, layers, pooling,
+            preprocessing and dtype.
+        """
         return {"name": self.family, "source": self.source,
                 "feature_version": HF_FEATURE_VERSION, "weights_sha256": self.weights_sha256(),
                 "layers": list(self.layers), "pool": self.pool,
@@ -318,6 +356,10 @@ class HFVisionBackbone:
 
         Batch size and device are left out: they change the features only by float
         rounding. The dtype is included.
+
+        Returns
+        -------
+        str
         """
         blob = json.dumps(self.config(), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
@@ -341,12 +383,14 @@ class HFVisionBackbone:
 
         Parameters
         ----------
-        images : (n, H, W, 3) uint8 array or list of (H, W, 3) uint8 arrays
-            RGB images; list items may differ in size.
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            uint8 RGB images: one batch, or a list of (height, width, 3) arrays that may
+            differ in size.
 
         Returns
         -------
-        (n, feature_dim) float32 array
+        ndarray of shape (n_images, feature_dim)
+            float32, columns in the order of ``layers`` (see :attr:`layer_slices`).
 
         Raises
         ------
@@ -371,6 +415,31 @@ class CLIPBackbone(HFVisionBackbone):
     layer-normalised class token, without projection). Default preprocessing: resize
     the shorter side to the model's ``image_size`` (224), centre crop, OpenAI CLIP
     mean/std.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A ``CLIPVisionModelWithProjection``, ``CLIPModel`` or ``CLIPVisionModel``.
+    layers : sequence of str, optional
+        ``"hidden.i"`` and/or ``"embeds"``; default: the blocks at ¼, ½, ¾ and the full
+        depth, and ``"embeds"``.
+    pool : {"cls", "mean", "cls+mean"}
+        How the tokens of a ``"hidden.i"`` layer are pooled.
+    preprocess : ImagePreprocess, optional
+        Default: the above, or what :meth:`from_pretrained` reads from the
+        model's ``preprocessor_config.json``.
+    batch_size : int
+        Images per forward pass.
+    device : str or torch.device, optional
+        Default ``cuda`` when available, else ``cpu``.
+    dtype : {"float32", "float16", "bfloat16"}, optional
+        Default float32 on CPU, bfloat16 on CUDA.
+    source : str, optional
+        Where the weights came from (model id or folder), recorded in :meth:`config`.
+
+    See Also
+    --------
+    HFVisionBackbone : the features, layers and attributes.
     """
 
     family = "clip"
@@ -400,6 +469,31 @@ class CLIPBackbone(HFVisionBackbone):
                         local_files_only: bool | None = None) -> CLIPBackbone:
         """Load the vision tower of a CLIP checkpoint (hub id or local folder).
 
+        A full CLIP checkpoint keeps its image projection; the text tower is not loaded.
+
+        Parameters
+        ----------
+        model : str or path-like
+            Hub id or local folder.
+        layers : sequence of str, optional
+            As the constructor.
+        pool : {"cls", "mean", "cls+mean"}
+            As the constructor.
+        device : str or torch.device, optional
+            Default ``cuda`` when available, else ``cpu``.
+        dtype : {"float32", "float16", "bfloat16"}, optional
+            Default float32 on CPU, bfloat16 on CUDA.
+        batch_size : int
+            Images per forward pass.
+        local_files_only : bool, optional
+            Never download; default: whether ``HF_HUB_OFFLINE`` is set.
+
+        Returns
+        -------
+        CLIPBackbone
+            Preprocessing from the model's ``preprocessor_config.json`` when it has one,
+            ``source`` the model name.
+
         Raises
         ------
         BackendUnavailable
@@ -427,7 +521,19 @@ class CLIPBackbone(HFVisionBackbone):
     def from_config(cls, config: Any, *, seed: int = 0, **kwargs: Any) -> CLIPBackbone:
         """A randomly initialised CLIP vision tower (``CLIPConfig`` or ``CLIPVisionConfig``).
 
-        ``kwargs`` go to the constructor (``layers``, ``pool``, ``device``, ...).
+        Parameters
+        ----------
+        config : transformers ``CLIPConfig`` or ``CLIPVisionConfig``
+            Not modified (a full config's ``projection_dim`` is copied to its vision part).
+        seed : int
+            Torch seed of the initialisation (the caller's torch RNG is left as it was).
+        **kwargs
+            Passed to the constructor (``layers``, ``pool``, ``device``, ...).
+
+        Returns
+        -------
+        CLIPBackbone
+            Without a ``source``.
         """
         tf = import_optional("transformers", "CLIPBackbone")
         vision = copy.deepcopy(getattr(config, "vision_config", config))
@@ -445,6 +551,31 @@ class DINOv2Backbone(HFVisionBackbone):
     (``pooler_output``). Default preprocessing, as DINOv2's image processor: resize the
     shorter side to 256/224 of the model's ``image_size`` (bicubic), centre crop to
     ``image_size``, ImageNet mean/std.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A ``Dinov2Model``.
+    layers : sequence of str, optional
+        ``"hidden.i"`` and/or ``"embeds"``; default: the blocks at ¼, ½, ¾ and the full
+        depth, and ``"embeds"``.
+    pool : {"cls", "mean", "cls+mean"}
+        How the tokens of a ``"hidden.i"`` layer are pooled.
+    preprocess : ImagePreprocess, optional
+        Default: the above, or what :meth:`from_pretrained` reads from the
+        model's ``preprocessor_config.json``.
+    batch_size : int
+        Images per forward pass.
+    device : str or torch.device, optional
+        Default ``cuda`` when available, else ``cpu``.
+    dtype : {"float32", "float16", "bfloat16"}, optional
+        Default float32 on CPU, bfloat16 on CUDA.
+    source : str, optional
+        Where the weights came from (model id or folder), recorded in :meth:`config`.
+
+    See Also
+    --------
+    HFVisionBackbone : the features, layers and attributes.
     """
 
     family = "dinov2"
@@ -463,6 +594,29 @@ class DINOv2Backbone(HFVisionBackbone):
                         local_files_only: bool | None = None) -> DINOv2Backbone:
         """Load a DINOv2 checkpoint (hub id or local folder).
 
+        Parameters
+        ----------
+        model : str or path-like
+            Hub id or local folder.
+        layers : sequence of str, optional
+            As the constructor.
+        pool : {"cls", "mean", "cls+mean"}
+            As the constructor.
+        device : str or torch.device, optional
+            Default ``cuda`` when available, else ``cpu``.
+        dtype : {"float32", "float16", "bfloat16"}, optional
+            Default float32 on CPU, bfloat16 on CUDA.
+        batch_size : int
+            Images per forward pass.
+        local_files_only : bool, optional
+            Never download; default: whether ``HF_HUB_OFFLINE`` is set.
+
+        Returns
+        -------
+        DINOv2Backbone
+            Preprocessing from the model's ``preprocessor_config.json`` when it has one,
+            ``source`` the model name.
+
         Raises
         ------
         BackendUnavailable
@@ -480,7 +634,21 @@ class DINOv2Backbone(HFVisionBackbone):
 
     @classmethod
     def from_config(cls, config: Any, *, seed: int = 0, **kwargs: Any) -> DINOv2Backbone:
-        """A randomly initialised ``Dinov2Model`` from a ``Dinov2Config``."""
+        """A randomly initialised ``Dinov2Model`` from a ``Dinov2Config``.
+
+        Parameters
+        ----------
+        config : transformers ``Dinov2Config``
+        seed : int
+            Torch seed of the initialisation (the caller's torch RNG is left as it was).
+        **kwargs
+            Passed to the constructor (``layers``, ``pool``, ``device``, ...).
+
+        Returns
+        -------
+        DINOv2Backbone
+            Without a ``source``.
+        """
         tf = import_optional("transformers", "DINOv2Backbone")
         with seeded_init(seed):
             net = tf.Dinov2Model(config)
@@ -568,6 +736,25 @@ class CLIPEmbedder:
                         local_files_only: bool | None = None) -> CLIPEmbedder:
         """Load a CLIP checkpoint and its tokenizer (hub id or local folder).
 
+        Parameters
+        ----------
+        model : str or path-like
+            Hub id or local folder.
+        device : str or torch.device, optional
+            Default ``cuda`` when available, else ``cpu``.
+        dtype : {"float32", "float16", "bfloat16"}, optional
+            Default float32 on CPU, bfloat16 on CUDA.
+        batch_size : int
+            Images or texts per forward pass.
+        local_files_only : bool, optional
+            Never download; default: whether ``HF_HUB_OFFLINE`` is set.
+
+        Returns
+        -------
+        CLIPEmbedder
+            Preprocessing from the model's ``preprocessor_config.json`` when it has one,
+            ``source`` the model name.
+
         Raises
         ------
         BackendUnavailable
@@ -589,20 +776,48 @@ class CLIPEmbedder:
     @classmethod
     def from_config(cls, config: Any, tokenizer: Any, *, seed: int = 0,
                     **kwargs: Any) -> CLIPEmbedder:
-        """A randomly initialised ``CLIPModel`` from a ``CLIPConfig``, with ``tokenizer``."""
+        """A randomly initialised ``CLIPModel`` from a ``CLIPConfig``, with ``tokenizer``.
+
+        Parameters
+        ----------
+        config : transformers ``CLIPConfig``
+        tokenizer : transformers tokenizer
+        seed : int
+            Torch seed of the initialisation (the caller's torch RNG is left as it was).
+        **kwargs
+            Passed to the constructor (``preprocess``, ``batch_size``, ``device``, ...).
+
+        Returns
+        -------
+        CLIPEmbedder
+            Without a ``source``.
+        """
         tf = import_optional("transformers", "CLIPEmbedder")
         with seeded_init(seed):
             net = tf.CLIPModel(config)
         return cls(net, tokenizer, **kwargs)
 
     def weights_sha256(self) -> str:
-        """SHA-256 of the model's state dict (computed once)."""
+        """SHA-256 of the model's state dict (computed once).
+
+        Returns
+        -------
+        str
+            64 hex digits.
+        """
         if self._weights_sha is None:
             self._weights_sha = _state_digest(self._model)
         return self._weights_sha
 
     def config(self) -> dict[str, Any]:
-        """Settings that change the embeddings (what :meth:`fingerprint` hashes)."""
+        """Settings that change the embeddings (what :meth:`fingerprint` hashes).
+
+        Returns
+        -------
+        dict
+            Source, feature version, weights hash, a hash of the tokenizer's vocabulary,
+            preprocessing and dtype.
+        """
         vocab = getattr(self.tokenizer, "get_vocab", dict)()
         tok = hashlib.sha256(json.dumps(sorted(vocab.items())).encode()).hexdigest()[:16]
         return {"name": "clip", "source": self.source, "feature_version": HF_FEATURE_VERSION,
@@ -610,11 +825,27 @@ class CLIPEmbedder:
                 "preprocess": asdict(self.preprocess), "dtype": dtype_name(self.dtype)}
 
     def fingerprint(self) -> str:
-        """16 hex digits of SHA-256 over :meth:`config`."""
+        """16 hex digits of SHA-256 over :meth:`config`.
+
+        Returns
+        -------
+        str
+        """
         return hashlib.sha256(json.dumps(self.config(), sort_keys=True).encode()).hexdigest()[:16]
 
     def encode_images(self, images: Images) -> np.ndarray:
-        """(n, dim) float32 unit-norm image embeddings of uint8 RGB images."""
+        """Unit-norm CLIP embeddings of images (projected pooled vision output).
+
+        Parameters
+        ----------
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            uint8 RGB images: one batch, or a list of (height, width, 3) arrays.
+
+        Returns
+        -------
+        ndarray of shape (n_images, dim)
+            float32, rows of unit norm.
+        """
         items = as_image_list(images)
         out = np.empty((len(items), self.dim), np.float32)
         with torch.inference_mode():
@@ -628,7 +859,24 @@ class CLIPEmbedder:
         return out
 
     def encode_texts(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
-        """(n, dim) float32 unit-norm text embeddings."""
+        """Unit-norm CLIP embeddings of texts (truncated to the text model's length).
+
+        Parameters
+        ----------
+        texts : sequence of str
+        batch_size : int, optional
+            Texts per forward pass; default: the embedder's ``batch_size``.
+
+        Returns
+        -------
+        ndarray of shape (n_texts, dim)
+            float32, rows of unit norm.
+
+        Raises
+        ------
+        UserInputError
+            ``texts`` is a string or holds something other than strings.
+        """
         if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
             raise UserInputError("texts must be a list of strings")
         bs = self.batch_size if batch_size is None else _positive(batch_size, "batch_size")
@@ -649,7 +897,19 @@ class CLIPEmbedder:
         return out
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Text embeddings (the :class:`~braincause.retrieval.index.TextEmbedder` protocol)."""
+        """Text embeddings (the :class:`~braincause.retrieval.index.TextEmbedder` protocol).
+
+        Parameters
+        ----------
+        texts : sequence of str
+        batch_size : int
+            Texts per forward pass.
+
+        Returns
+        -------
+        ndarray of shape (n_texts, dim)
+            As :meth:`encode_texts`.
+        """
         return self.encode_texts(texts, batch_size)
 
 

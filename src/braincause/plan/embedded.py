@@ -157,7 +157,22 @@ class EmbeddedPromptWriter:
 
     # ---------------------------------------------------------------- protocol
     def positive_prompts(self, concept: str, n: int, *, random_state: Any = None) -> list[str]:
-        """``n`` prompts depicting ``concept`` (distinct where the templates allow)."""
+        """``n`` prompts depicting ``concept`` (distinct where the templates allow).
+
+        Parameters
+        ----------
+        concept : str
+            A concept of the synthetic vocabulary.
+        n : int
+            Number of prompts.
+        random_state : None, int, SeedSequence or Generator
+            Source of randomness (:func:`braincause.utils.check_random_state`).
+
+        Returns
+        -------
+        list of str
+            ``n`` prompts, repeated only when the templates run out of distinct ones.
+        """
         c = CONCEPTS[concept]
         rng = check_random_state(random_state)
         return self._distinct(lambda: self._prompt(c, rng), n)
@@ -178,7 +193,25 @@ class EmbeddedPromptWriter:
         return out
 
     def counter_concepts(self, concept: str, n: int) -> list[CounterConcept]:
-        """Up to ``n`` related concepts that do not require ``concept``."""
+        """Up to ``n`` related concepts that do not require ``concept``.
+
+        Candidates come from co-occurrence, shared visual cues, contexts and (for
+        compositions) components, interleaved (components first for a composition);
+        a candidate that cannot be staged without the target, or repeats a label, is
+        dropped.
+
+        Parameters
+        ----------
+        concept : str
+            A concept of the synthetic vocabulary.
+        n : int
+            Most counter-concepts to return.
+
+        Returns
+        -------
+        list of CounterConcept
+            At most ``n``, distinct labels.
+        """
         target = CONCEPTS[concept]
         own = set(target.members) if target.kind in ("category", "group") else set()
         corr = _correlations()[concept]
@@ -241,7 +274,24 @@ class EmbeddedPromptWriter:
 
     def negative_prompts(self, concept: str, counter: CounterConcept, n: int, *,
                          random_state: Any = None) -> list[str]:
-        """``n`` prompts for ``counter`` that never mention ``concept``."""
+        """``n`` prompts for ``counter`` that never mention ``concept``.
+
+        Parameters
+        ----------
+        concept : str
+            The target concept (its names and synonyms are never written).
+        counter : CounterConcept
+            The concept the prompts depict, in its cue colour when it has one.
+        n : int
+            Number of prompts.
+        random_state : None, int, SeedSequence or Generator
+            Source of randomness (:func:`braincause.utils.check_random_state`).
+
+        Returns
+        -------
+        list of str
+            ``n`` prompts, repeated only when the templates run out of distinct ones.
+        """
         target = CONCEPTS[concept]
         c = CONCEPTS[counter.name]
         rng = check_random_state(random_state)
@@ -260,7 +310,25 @@ class EmbeddedPromptWriter:
     def edit_instructions(self, concept: str, scene: Scene, n: int, *,
                           random_state: Any = None) -> list[str]:
         """Up to ``n`` distinct instructions that remove or replace only ``concept`` in
-        ``scene``; empty when the scene does not show the concept."""
+        ``scene``; empty when the scene does not show the concept.
+
+        Parameters
+        ----------
+        concept : str
+            A concept of the synthetic vocabulary.
+        scene : Scene
+            The positive image's scene (the writer sees its content).
+        n : int
+            Most instructions to return.
+        random_state : None, int, SeedSequence or Generator
+            Source of randomness (:func:`braincause.utils.check_random_state`).
+            Picks the order of the candidates.
+
+        Returns
+        -------
+        list of str
+            Instructions in the embedded editor's grammar (see the module docstring).
+        """
         target = CONCEPTS[concept]
         rng = check_random_state(random_state)
         if not target.present(scene):

@@ -432,7 +432,18 @@ class ChatPromptWriter:
         return f"ChatPromptWriter({self.endpoint.base_url!r}, model={self.endpoint.model!r})"
 
     def target_terms(self, concept: str) -> tuple[str, ...]:
-        """The words that mention ``concept`` (``terms`` override, else :func:`target_terms`)."""
+        """The words that mention ``concept`` (``terms`` override, else :func:`target_terms`).
+
+        Parameters
+        ----------
+        concept : str
+            A vocabulary name or free text.
+
+        Returns
+        -------
+        tuple of str
+            Sorted, longest first.
+        """
         if concept in self.terms:
             return tuple(sorted(set(self.terms[concept]), key=lambda t: (-len(t), t)))
         return target_terms(concept)
@@ -520,12 +531,21 @@ class ChatPromptWriter:
         few left is retried too. ``name`` is the label in snake case; ``source`` one of
         :data:`SOURCES`.
 
+        Parameters
+        ----------
+        concept : str
+            A vocabulary name or free text.
+        n : int
+            Number of counter-concepts (0 sends no request).
+
         Returns
         -------
         list of CounterConcept, length n
 
         Raises
         ------
+        UserInputError
+            ``n`` is not an integer ≥ 0.
         BackendUnavailable, BackendError
         """
         label = _label(concept)
@@ -626,9 +646,27 @@ class ChatPromptWriter:
                               *, random_states: Sequence[Any]) -> dict[str, list[str]]:
         """:meth:`negative_prompts` for several counter-concepts at once, concurrently.
 
+        Parameters
+        ----------
+        concept : str
+            A vocabulary name or free text.
+        counters : sequence of CounterConcept
+        n : int
+            Prompts per counter-concept.
+        random_states : sequence
+            One source of randomness per counter-concept (int, Generator or None), which
+            seeds its requests.
+
         Returns
         -------
-        dict counter label -> list of n prompts
+        dict of str to list of str
+            Counter-concept label -> its ``n`` prompts.
+
+        Raises
+        ------
+        UserInputError
+            ``random_states`` does not hold one entry per counter-concept.
+        BackendUnavailable, BackendError
         """
         if len(random_states) != len(counters):
             raise UserInputError(f"random_states must hold one entry per counter-concept "

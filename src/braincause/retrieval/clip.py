@@ -65,8 +65,9 @@ class CLIPRetriever:
 
     Parameters
     ----------
-    images : (n, H, W, 3) uint8 array or sequence of (H, W, 3) uint8 arrays
-        The pool. Any sequence with ``len`` and integer/slice indexing works (an HDF5
+    images : ndarray of shape (n_images, height, width, 3) or sequence of ndarray
+        The pool, uint8 RGB: one batch, or a sequence of (height, width, 3) arrays. Any
+        sequence with ``len`` and integer/slice indexing works (an HDF5
         dataset, a lazy view); it is read ``batch_size`` images at a time, and not at
         all on a cache hit with ``cache_key``.
     embedder : CLIPEmbedder
@@ -137,8 +138,16 @@ class CLIPRetriever:
             Anything with ``n_images``, ``image(i, size) -> (size, size, 3) uint8`` and
             ``fingerprint() -> str``.
         embedder : CLIPEmbedder
+        batch_size : int
+            Images read and embedded at a time.
         size : int, optional
             Side of the images read from the dataset; default the embedder's resize side.
+
+        Returns
+        -------
+        CLIPRetriever
+            With ``cache_key="subject-<fingerprint>-<size>px"`` (images are read lazily,
+            not at all on a cache hit).
         """
         side = int(size) if size is not None else int(embedder.preprocess.resize)
         return cls(_SubjectImages(subject, side), embedder,
@@ -170,7 +179,23 @@ class CLIPRetriever:
         return view
 
     def query_embedding(self, text: str) -> np.ndarray:
-        """(dim,) float32 unit-norm CLIP text embedding of a query (memoised)."""
+        """The unit-norm CLIP text embedding of a query (memoised).
+
+        Parameters
+        ----------
+        text : str
+            A non-empty query; surrounding white space is ignored.
+
+        Returns
+        -------
+        ndarray of shape (dim,)
+            float32; read-only.
+
+        Raises
+        ------
+        UserInputError
+            ``text`` is not a string or is blank.
+        """
         text = _check_query(text)
         got = self._memo.get(text)
         if got is None:
@@ -185,9 +210,15 @@ class CLIPRetriever:
     def similarity(self, text: str) -> np.ndarray:
         """Cosine similarity of each pool image to ``text``.
 
+        Parameters
+        ----------
+        text : str
+            A non-empty query.
+
         Returns
         -------
-        (n_images,) float32 array in [-1, 1]
+        ndarray of shape (n_images,)
+            float32 values in [-1, 1].
 
         Raises
         ------
@@ -199,12 +230,25 @@ class CLIPRetriever:
     def search(self, text: str, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` pool images most similar to ``text``.
 
+        Parameters
+        ----------
+        text : str
+            A non-empty query.
+        k : int
+            How many images (at most the pool's size).
+
         Returns
         -------
-        indices : (min(k, n_images),) int64
-            Best first; ties by increasing index.
-        scores : (min(k, n_images),) float32
-            Their cosine similarities.
+        indices : ndarray of shape (n_found,)
+            int64 image indices, best first, ties by increasing index;
+            ``n_found = min(k, n_images)``.
+        scores : ndarray of shape (n_found,)
+            Their float32 cosine similarities.
+
+        Raises
+        ------
+        UserInputError
+            ``k`` is not a positive integer, or ``text`` is not a non-empty string.
         """
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise UserInputError(f"k must be a positive integer, got {k!r}")

@@ -64,10 +64,28 @@ class TextEmbedder(Protocol):
     :class:`~braincause.concepts.text.MiniLMEmbedder`)."""
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """n texts → (n, dim) float32 unit-norm rows."""
+        """Embed texts.
+
+        Parameters
+        ----------
+        texts : sequence of str
+        batch_size : int
+            Texts per forward pass.
+
+        Returns
+        -------
+        ndarray of shape (n_texts, dim)
+            float32, rows of unit norm.
+        """
 
     def fingerprint(self) -> str:
-        """Identifies the model and every setting that changes the embeddings."""
+        """Identifies the model and every setting that changes the embeddings.
+
+        Returns
+        -------
+        str
+            Part of the cache file names of an index.
+        """
 
 
 @runtime_checkable
@@ -178,8 +196,8 @@ class CaptionIndex:
     Attributes
     ----------
     n_images, n_captions, dim : int
-    image_of_caption : (n_captions,) int64 array
-        The image each caption (in input order) belongs to.
+    image_of_caption : ndarray of shape (n_captions,)
+        The image (int64 index) each caption, in input order, belongs to.
     cache_path : Path or None
         Where the embeddings are cached (``None`` without ``cache_key``).
     loaded_from_cache : bool
@@ -251,7 +269,14 @@ class CaptionIndex:
             ``fingerprint() -> str`` (e.g. a
             :class:`~braincause.datasets.synthetic.SyntheticSubject`).
         embedder : TextEmbedder, optional
+            Defaults to :func:`braincause.concepts.text.default_embedder`.
         batch_size : int
+            Captions per forward pass of the embedder.
+
+        Returns
+        -------
+        CaptionIndex
+            With ``cache_key="subject-<fingerprint>"``.
         """
         captions = [subject.captions(i) for i in range(int(subject.n_images))]
         return cls(captions, embedder, cache_key=f"subject-{subject.fingerprint()}",
@@ -277,7 +302,23 @@ class CaptionIndex:
         return self._embeddings[self._inverse]
 
     def query_embedding(self, text: str) -> np.ndarray:
-        """(dim,) float32 embedding of a query (memoised per index)."""
+        """The embedding of a query (memoised per index).
+
+        Parameters
+        ----------
+        text : str
+            A non-empty query; surrounding white space is ignored.
+
+        Returns
+        -------
+        ndarray of shape (dim,)
+            float32, unit norm as the embedder gives it; read-only.
+
+        Raises
+        ------
+        UserInputError
+            ``text`` is not a string or is blank.
+        """
         text = _check_query(text)
         got = self._memo.get(text)
         if got is None:
@@ -290,7 +331,23 @@ class CaptionIndex:
 
     # ------------------------------------------------------------------ similarity
     def caption_similarity(self, text: str) -> np.ndarray:
-        """(n_captions,) float32 cosine similarity of every caption to ``text``."""
+        """Cosine similarity of every caption to ``text``.
+
+        Parameters
+        ----------
+        text : str
+            A non-empty query.
+
+        Returns
+        -------
+        ndarray of shape (n_captions,)
+            float32, captions in input order (see :attr:`image_of_caption`).
+
+        Raises
+        ------
+        UserInputError
+            ``text`` is not a string or is blank.
+        """
         return (self._embeddings @ self.query_embedding(text))[self._inverse]
 
     def similarity(self, text: str) -> np.ndarray:
@@ -303,8 +360,8 @@ class CaptionIndex:
 
         Returns
         -------
-        (n_images,) float32 array
-            Values in [-1, 1].
+        ndarray of shape (n_images,)
+            float32 values in [-1, 1].
 
         Raises
         ------

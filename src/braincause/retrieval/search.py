@@ -26,18 +26,19 @@ class Retrieval:
     query : str
         What was searched for (the concept for positives, the counter-concept for
         negatives).
-    indices : (k,) int64 array
-        Kept images, in rank order.
-    similarity : (k,) float32 array
-        Similarity of each kept image to ``query``.
-    ranked : (n_ranked,) int64 array
-        Every image that was examined (the ``top`` best), in rank order.
-    verified : (n_ranked,) bool array
-        Whether each examined image passed verification (all True without a verifier).
+    indices : ndarray of shape (n_kept,)
+        Kept images (int64 indices), in rank order.
+    similarity : ndarray of shape (n_kept,)
+        float32 similarity of each kept image to ``query``.
+    ranked : ndarray of shape (n_ranked,)
+        Every image that was examined (the ``top`` best; int64 indices), in rank order.
+    verified : ndarray of shape (n_ranked,)
+        Whether each examined image passed verification (bool; all True without a
+        verifier).
     target_query : str or None
         For negatives: the concept that must be absent.
-    target_similarity : (k,) float32 array or None
-        For negatives: similarity of each kept image to ``target_query``.
+    target_similarity : ndarray of shape (n_kept,) or None
+        For negatives: float32 similarity of each kept image to ``target_query``.
     """
 
     query: str
@@ -67,7 +68,15 @@ class Retrieval:
         return len(self.indices)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (indices and similarities as lists)."""
+        """JSON-ready summary (indices and similarities as lists).
+
+        Returns
+        -------
+        dict
+            ``query``, ``target_query``, ``indices``, ``similarity`` (rounded to 6
+            digits), ``n_ranked``, ``n_verified``, ``n_kept``, ``precision`` (None when
+            nothing was examined) and, for negatives, ``target_similarity``.
+        """
         out: dict[str, Any] = {
             "query": self.query, "target_query": self.target_query,
             "indices": self.indices.tolist(),
@@ -143,8 +152,9 @@ def retrieve_positives(index: Retriever, query: str, *, candidates: np.ndarray |
         :class:`~braincause.retrieval.clip.CLIPRetriever` or any other implementation.
     query : str
         Text describing the concept ("a photo of a dog").
-    candidates : (m,) int array or (n_images,) bool mask, optional
-        Images to search (default: all). Order and repeats do not matter.
+    candidates : ndarray of shape (n_candidates,) or (n_images,), optional
+        Images to search (default: all): integer image indices, or a boolean mask over
+        the pool. Order and repeats do not matter.
     verify : callable or None
         ``verify(indices) -> bool array``, True where the concept is present; ``None``
         keeps every ranked image (no verification).
@@ -156,8 +166,9 @@ def retrieve_positives(index: Retriever, query: str, *, candidates: np.ndarray |
     Returns
     -------
     Retrieval
-        ``ranked`` holds the ``min(top, m)`` candidates by decreasing similarity (ties by
-        index), ``indices`` those that pass ``verify``, in the same order.
+        ``ranked`` holds the ``min(top, n_candidates)`` candidates by decreasing
+        similarity (ties by index), ``indices`` those that pass ``verify``, in the same
+        order.
 
     Raises
     ------
@@ -199,7 +210,8 @@ def retrieve_negatives(index: Retriever, negative_query: str, target_query: str,
         The counter-concept ("a photo of a plate").
     target_query : str
         The concept that must be absent ("a photo of food").
-    candidates : (m,) int array or (n_images,) bool mask, optional
+    candidates : ndarray of shape (n_candidates,) or (n_images,), optional
+        As :func:`retrieve_positives`.
     verify_negative, verify_target_absent : callable or None
         ``f(indices) -> bool array``; ``None`` skips that check.
     top : int

@@ -57,6 +57,23 @@ def concept_label(concept: Any, labels: Mapping[str, str]) -> tuple[str, str]:
     """(name, label text) of a concept given as a name or an object with ``.name``.
 
     The label is ``labels[name]`` when given, else the name with underscores as spaces.
+
+    Parameters
+    ----------
+    concept : str or object with ``.name``
+    labels : mapping of str to str
+        Concept name -> label text.
+
+    Returns
+    -------
+    name : str
+        The name, stripped of surrounding white space.
+    label : str
+
+    Raises
+    ------
+    UserInputError
+        The name is not a non-empty string.
     """
     name = getattr(concept, "name", concept)
     if not isinstance(name, str) or not name.strip():
@@ -145,6 +162,7 @@ class CLIPVerifier:
 
     @property
     def config(self) -> dict[str, Any]:
+        """The embedder's fingerprint and source, the prompt ensembles and the labels."""
         return {"kind": "clip-zero-shot", "version": VERSION,
                 "model": self.embedder.fingerprint(),
                 "source": getattr(self.embedder, "source", None),
@@ -153,21 +171,58 @@ class CLIPVerifier:
                 "labels": dict(sorted(self.labels.items()))}
 
     def fingerprint(self) -> str:
-        """16 hex digits of SHA-256 over :attr:`config`."""
+        """16 hex digits of SHA-256 over :attr:`config`.
+
+        Returns
+        -------
+        str
+        """
         return hashlib.sha256(json.dumps(self.config, sort_keys=True).encode()).hexdigest()[:16]
 
     def fit(self, progress: Any = None) -> CLIPVerifier:
-        """Nothing to fit (zero-shot)."""
+        """Nothing to fit (zero-shot).
+
+        Parameters
+        ----------
+        progress : callable, optional
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
         return self
 
     def prompts(self, concept: Any) -> tuple[list[str], list[str]]:
-        """The presence and contrast prompts used for ``concept``."""
+        """The presence and contrast prompts used for ``concept``.
+
+        Parameters
+        ----------
+        concept : str or object with ``.name``
+
+        Returns
+        -------
+        present : list of str
+            The presence templates filled with the concept's label.
+        contrast : list of str
+            The contrast templates filled with it.
+        """
         _, label = concept_label(concept, self.labels)
         return ([t.format(label=label) for t in self.present_templates],
                 [t.format(label=label) for t in self.contrast_templates])
 
     def class_embeddings(self, concept: Any) -> np.ndarray:
-        """(2, dim) float32: the normalised mean presence and contrast text embeddings."""
+        """The normalised mean presence and contrast text embeddings (memoised).
+
+        Parameters
+        ----------
+        concept : str or object with ``.name``
+
+        Returns
+        -------
+        ndarray of shape (2, dim)
+            float32 unit rows: presence (row 0) and contrast (row 1).
+        """
         name, label = concept_label(concept, self.labels)
         key = f"{name}\x00{label}"
         got = self._classes.get(key)
@@ -190,11 +245,13 @@ class CLIPVerifier:
         features, scenes : ignored
             Accepted for the :class:`~braincause.stimuli.verifier.ConceptVerifier`
             protocol.
-        images : (n, H, W, 3) uint8 array or list of (H, W, 3) uint8 arrays
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            uint8 RGB images: one batch, or a list of (height, width, 3) arrays.
 
         Returns
         -------
-        (n,) float64 array in [0, 1]
+        ndarray of shape (n_images,)
+            float64 probabilities in [0, 1].
 
         Raises
         ------
@@ -212,16 +269,46 @@ class CLIPVerifier:
                scenes: Sequence[Any] | None = None,
                images: Sequence[np.ndarray] | np.ndarray | None = None, present: bool = True,
                threshold: float = 0.5) -> np.ndarray:
-        """(n,) bool: the image shows (``present=True``) or lacks ``concept``.
+        """Whether each image shows (``present=True``) or lacks ``concept``.
 
         Presence passes when ``presence ≥ threshold``, absence when it is below.
+
+        Parameters
+        ----------
+        concept : str or object with ``.name``
+        features, scenes : ignored
+            Accepted for the :class:`~braincause.stimuli.verifier.ConceptVerifier`
+            protocol.
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            As :meth:`presence`.
+        present : bool
+            Check presence (True) or absence (False).
+        threshold : float
+            In (0, 1).
+
+        Returns
+        -------
+        ndarray of shape (n_images,)
+            bool, True where the check passes.
+
+        Raises
+        ------
+        UserInputError
+            ``present`` is not a bool, ``threshold`` not in (0, 1), or as
+            :meth:`presence`.
         """
         present = _check_present(present)
         threshold = _check_threshold(threshold)
         return _decide(self.presence(concept, images=images), present, threshold)
 
     def accuracy(self) -> dict[str, dict[str, Any]]:
-        """Empty: a zero-shot verifier has no held-out accuracy of its own."""
+        """Empty: a zero-shot verifier has no held-out accuracy of its own.
+
+        Returns
+        -------
+        dict
+            ``{}``.
+        """
         return {}
 
 

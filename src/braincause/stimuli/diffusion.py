@@ -121,6 +121,11 @@ def load_pipeline(model: str | os.PathLike[str], *, pipeline_class: str | type |
     **kwargs
         Passed to ``from_pretrained`` (e.g. ``variant="fp16"``).
 
+    Returns
+    -------
+    diffusers pipeline
+        Moved to ``device``, weights in ``dtype`` (safetensors only), progress bars off.
+
     Raises
     ------
     BackendUnavailable
@@ -165,7 +170,22 @@ def _preset(presets: Mapping[str, Preset], name: str | None) -> Preset | None:
 
 # ------------------------------------------------------------------ running
 def check_seed(seed: Any) -> int:
-    """A seed for ``torch.Generator.manual_seed``: an int in [0, 2**63)."""
+    """A seed for ``torch.Generator.manual_seed``: an int in [0, 2**63).
+
+    Parameters
+    ----------
+    seed : int
+        A Python or NumPy integer (not a bool).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    UserInputError
+        ``seed`` is not an integer in [0, 2**63).
+    """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
             or not 0 <= int(seed) < 2**63:
         raise UserInputError(f"seed must be an integer in [0, 2**63), got {seed!r}")
@@ -398,14 +418,27 @@ class DiffusersGenerator:
         preset : str or None
             A key of :data:`GENERATION_PRESETS`; ``None`` keeps the paper's sampling
             defaults (512 px, guidance 9, 35 steps) for ``model``.
+        pipeline_class : str or type, optional
+            As :func:`load_pipeline`.
+        device : optional
+            Default ``cuda`` when available, else ``cpu``.
+        dtype : {"float32", "float16", "bfloat16"}, optional
+            Default bfloat16 on CUDA, float32 on CPU.
+        local_files_only : bool, optional
+            Default: whether ``HF_HUB_OFFLINE`` is set.
         **settings
             Constructor arguments (``num_inference_steps``, ``guidance_scale``, ``height``,
             ``batch_size``, …); they override the preset.
 
+        Returns
+        -------
+        DiffusersGenerator
+
         Raises
         ------
         BackendUnavailable, UserInputError
-            See :func:`load_pipeline`.
+            See :func:`load_pipeline`; also an unknown preset, or neither a model nor a
+            preset.
         """
         p = _preset(GENERATION_PRESETS, preset)
         if model is None:
@@ -422,11 +455,32 @@ class DiffusersGenerator:
         return cls(pipe, preset=preset, **settings)
 
     def generate(self, prompt: str, *, seed: int) -> Generated:
-        """One image for ``prompt`` from noise seeded by ``seed``."""
+        """One image for ``prompt`` from noise seeded by ``seed``.
+
+        Parameters
+        ----------
+        prompt : str
+            A non-empty prompt.
+        seed : int
+            Seed of the image's noise, in [0, 2**63) (:func:`check_seed`).
+
+        Returns
+        -------
+        Generated
+            The image, or no image and an ``error`` when the pipeline failed on it.
+        """
         return self.generate_batch([prompt], [seed])[0]
 
     def generate_batch(self, prompts: Sequence[str], seeds: Sequence[int]) -> list[Generated]:
         """One image per (prompt, seed), ``batch_size`` prompts per pipeline call.
+
+        Parameters
+        ----------
+        prompts : sequence of str
+            Non-empty prompts.
+        seeds : sequence of int
+            One seed per prompt (:func:`check_seed`); an image does not depend on the
+            batch it is made in.
 
         Returns
         -------
@@ -550,6 +604,32 @@ class DiffusersEditor:
 
         See :meth:`DiffusersGenerator.from_pretrained`; ``preset=None`` keeps the
         paper's editing defaults (512 px, guidance 9, 15 steps).
+
+        Parameters
+        ----------
+        model : str or path-like, optional
+            Hub id or folder; default the preset's model.
+        preset : str or None
+            A key of :data:`EDIT_PRESETS`.
+        pipeline_class : str or type, optional
+            As :func:`load_pipeline`.
+        device : optional
+            Default ``cuda`` when available, else ``cpu``.
+        dtype : {"float32", "float16", "bfloat16"}, optional
+            Default bfloat16 on CUDA, float32 on CPU.
+        local_files_only : bool, optional
+            Default: whether ``HF_HUB_OFFLINE`` is set.
+        **settings
+            Constructor arguments; they override the preset.
+
+        Returns
+        -------
+        DiffusersEditor
+
+        Raises
+        ------
+        BackendUnavailable, UserInputError
+            As :meth:`DiffusersGenerator.from_pretrained`.
         """
         p = _preset(EDIT_PRESETS, preset)
         if model is None:
@@ -572,12 +652,48 @@ class DiffusersEditor:
                 "negative_prompt": self.negative_prompt}
 
     def edit(self, source: Generated, instruction: str, *, seed: int) -> Generated:
-        """Apply ``instruction`` to ``source.image`` (a failed source gives a failed edit)."""
+        """Apply ``instruction`` to ``source.image`` (a failed source gives a failed edit).
+
+        Parameters
+        ----------
+        source : Generated
+            The image to edit (a failed source, without an image, gives a failed edit).
+        instruction : str
+            A non-empty edit instruction.
+        seed : int
+            Seed of the edit's noise, in [0, 2**63) (:func:`check_seed`).
+
+        Returns
+        -------
+        Generated
+            The edited image, or no image and an ``error``.
+        """
         return self.edit_batch([source], [instruction], [seed])[0]
 
     def edit_batch(self, sources: Sequence[Generated], instructions: Sequence[str],
                    seeds: Sequence[int]) -> list[Generated]:
-        """One edit per (source, instruction, seed), ``batch_size`` per pipeline call."""
+        """One edit per (source, instruction, seed), ``batch_size`` per pipeline call.
+
+        Parameters
+        ----------
+        sources : sequence of Generated
+            The images to edit (failed sources give failed edits).
+        instructions : sequence of str
+            One non-empty instruction per source.
+        seeds : sequence of int
+            One seed per source (:func:`check_seed`).
+
+        Returns
+        -------
+        list of Generated
+            In input order; failures carry ``error`` and no image.
+
+        Raises
+        ------
+        UserInputError
+            Sequences of different lengths, an empty instruction, a bad seed, or a
+            source that is not a uint8 RGB image.
+        """
         seeds = _check_batch(sources, instructions, seeds)
         out: list[Generated | None] = [None] * len(seeds)
         todo, items = [], []
@@ -677,7 +793,25 @@ class MaskInpaintEditor:
         return f"MaskInpaintEditor(backend={self.config['backend']!r})"
 
     def mask(self, image: np.ndarray, instruction: str) -> np.ndarray:
-        """The (dilated) (H, W) bool mask of ``instruction`` on ``image``."""
+        """The (dilated) mask of ``instruction`` on ``image``, as ``mask_fn`` finds it.
+
+        Parameters
+        ----------
+        image : ndarray of shape (height, width, 3)
+            uint8 RGB.
+        instruction : str
+
+        Returns
+        -------
+        ndarray of shape (height, width)
+            bool, True in the region to repaint (grown by ``dilate`` pixels).
+
+        Raises
+        ------
+        UserInputError
+            ``mask_fn`` returned something other than a bool (or integer) mask of the
+            image's size.
+        """
         return self._check_mask(self.mask_fn(image, instruction), image)
 
     def _check_mask(self, mask: Any, image: np.ndarray) -> np.ndarray:
@@ -695,12 +829,49 @@ class MaskInpaintEditor:
         return m
 
     def edit(self, source: Generated, instruction: str, *, seed: int) -> Generated:
-        """Mask, then fill (see the class notes)."""
+        """Mask, then fill (see the class notes).
+
+        Parameters
+        ----------
+        source : Generated
+            The image to edit (a failed source, without an image, gives a failed edit).
+        instruction : str
+            A non-empty edit instruction.
+        seed : int
+            Seed of the edit's noise, in [0, 2**63) (:func:`check_seed`).
+
+        Returns
+        -------
+        Generated
+            The edited image, or no image and an ``error`` (a failed source, a
+            failed ``mask_fn``, an empty mask or a failed pipeline call).
+        """
         return self.edit_batch([source], [instruction], [seed])[0]
 
     def edit_batch(self, sources: Sequence[Generated], instructions: Sequence[str],
                    seeds: Sequence[int]) -> list[Generated]:
-        """One edit per (source, instruction, seed)."""
+        """One edit per (source, instruction, seed).
+
+        Parameters
+        ----------
+        sources : sequence of Generated
+            The images to edit (failed sources give failed edits).
+        instructions : sequence of str
+            One non-empty instruction per source.
+        seeds : sequence of int
+            One seed per source (:func:`check_seed`); unused by OpenCV inpainting.
+
+        Returns
+        -------
+        list of Generated
+            In input order; failures carry ``error`` and no image.
+
+        Raises
+        ------
+        UserInputError
+            Sequences of different lengths, an empty instruction, a bad seed, or a
+            source that is not a uint8 RGB image.
+        """
         import cv2
 
         seeds = _check_batch(sources, instructions, seeds)

@@ -104,29 +104,90 @@ class ConceptVerifier(Protocol):
     needs_images: bool
 
     @property
-    def concepts(self) -> tuple[str, ...]: ...
+    def concepts(self) -> tuple[str, ...]:
+        """Names of the concepts it can verify."""
+        ...
 
     @property
-    def config(self) -> dict[str, Any]: ...
+    def config(self) -> dict[str, Any]:
+        """JSON-serialisable settings (what :meth:`fingerprint` hashes)."""
+        ...
 
     def presence(self, concept: str, *, features: np.ndarray | None = None,
                  scenes: Sequence[Any] | None = None) -> np.ndarray:
-        """(n,) float probability that each image shows ``concept``."""
+        """Probability that each image shows ``concept``.
+
+        Parameters
+        ----------
+        concept : str
+            A concept name (or an object with ``.name``).
+        features : ndarray of shape (n_images, n_features), optional
+            Backbone features of the images, for a verifier that reads them.
+        scenes : sequence of scene records, optional
+            For a verifier with ``needs_scenes`` (images are passed as ``images=`` to one
+            with ``needs_images``).
+
+        Returns
+        -------
+        ndarray of shape (n_images,)
+            float64 probabilities in [0, 1].
+        """
 
     def verify(self, concept: str, *, features: np.ndarray | None = None,
                scenes: Sequence[Any] | None = None, present: bool = True,
                threshold: float = 0.5) -> np.ndarray:
-        """(n,) bool: the image shows (``present=True``) or lacks (``False``) ``concept``."""
+        """Whether each image shows (``present=True``) or lacks (``False``) ``concept``.
+
+        Parameters
+        ----------
+        concept : str
+            A concept name (or an object with ``.name``).
+        features : ndarray of shape (n_images, n_features), optional
+            As :meth:`presence`.
+        scenes : sequence of scene records, optional
+            As :meth:`presence`.
+        present : bool
+            Check presence (``presence ≥ threshold``) or absence (``presence <
+            threshold``).
+        threshold : float
+            In (0, 1).
+
+        Returns
+        -------
+        ndarray of shape (n_images,)
+            bool, True where the check passes.
+        """
 
     def fit(self, progress: Progress | None = None) -> ConceptVerifier:
-        """The verifier ready to use (trained or loaded; zero-shot ones return themselves)."""
+        """The verifier ready to use (trained or loaded; zero-shot ones return themselves).
+
+        Parameters
+        ----------
+        progress : callable, optional
+            Called with one-line status messages while training.
+
+        Returns
+        -------
+        ConceptVerifier
+        """
 
     def accuracy(self) -> dict[str, dict[str, Any]]:
         """Held-out accuracy per concept (see :meth:`ProbeVerifier.accuracy`); empty for a
-        verifier without held-out data of its own (zero-shot ones)."""
+        verifier without held-out data of its own (zero-shot ones).
+
+        Returns
+        -------
+        dict of str to dict
+            Concept name -> its rates and counts.
+        """
 
     def fingerprint(self) -> str:
-        """Hash of :attr:`config` (for caches of verified stimuli)."""
+        """Hash of :attr:`config` (for caches of verified stimuli).
+
+        Returns
+        -------
+        str
+        """
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -234,12 +295,13 @@ def fit_logistic_probes(Z: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray 
 
     Parameters
     ----------
-    Z : (n, D) array
+    Z : ndarray of shape (n_samples, n_features)
         Features (standardise them first). Products run in float32.
-    Y : (n, K) array of bool or {0, 1}
-        Labels, one column per problem.
-    sample_weight : (n, K) array, optional
-        Per-sample weights ``s_ik`` of each problem (e.g. class balancing); default 1.
+    Y : ndarray of shape (n_samples, n_problems)
+        Labels (bool or 0/1), one column per problem.
+    sample_weight : ndarray of shape (n_samples, n_problems), optional
+        Non-negative per-sample weights ``s_ik`` of each problem (e.g. class
+        balancing); default 1.
     C : float
         Inverse regularisation strength, as in scikit-learn.
     tol : float
@@ -250,8 +312,10 @@ def fit_logistic_probes(Z: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray 
 
     Returns
     -------
-    coef : (D, K) float64
-    intercept : (K,) float64
+    coef : ndarray of shape (n_features, n_problems)
+        float64 weights, one column per problem.
+    intercept : ndarray of shape (n_problems,)
+        float64.
     info : dict
         ``n_iter`` (Newton iterations), ``max_gradient`` (final, over problems),
         ``converged`` (bool).
@@ -402,10 +466,13 @@ class ProbeVerifier:
     ----------
     needs_scenes, needs_images : bool
         False: the probes read image features.
-    coef_ : (K, D) float64, intercept_ : (K,) float64
-        Probe weights on standardised features (after :meth:`fit`).
-    mean_, scale_ : (D,) float64
-        The standardisation.
+    coef_ : ndarray of shape (n_concepts, n_features)
+        float64 probe weights on standardised features, rows in the order of
+        :attr:`concepts` (after :meth:`fit`).
+    intercept_ : ndarray of shape (n_concepts,)
+        float64 probe intercepts.
+    mean_, scale_ : ndarray of shape (n_features,)
+        The float64 standardisation.
     build_info_ : dict
         Build report: sizes, skipped scenes, solver convergence, seconds per stage, and
         whether the probes came from the cache.
@@ -487,7 +554,12 @@ class ProbeVerifier:
         }
 
     def fingerprint(self) -> str:
-        """16 hex digits of SHA-256 over :attr:`config` (the cache key)."""
+        """16 hex digits of SHA-256 over :attr:`config` (the cache key).
+
+        Returns
+        -------
+        str
+        """
         blob = json.dumps(self.config, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -725,16 +797,17 @@ class ProbeVerifier:
         ----------
         concept : str or Concept
             A name in :attr:`concepts`.
-        features : (n, D) array
-            Backbone features of the images (``D`` = ``backbone.feature_dim``).
+        features : ndarray of shape (n_images, n_features)
+            Backbone features of the images (``n_features`` = ``backbone.feature_dim``).
         scenes : ignored
             Accepted for the :class:`ConceptVerifier` protocol; the probes judge pixels.
-        images : (n, H, W, 3) uint8 array or list of (H, W, 3) arrays, optional
-            Instead of ``features``: the images, featurised by the backbone.
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray, optional
+            Instead of ``features``: uint8 RGB images, featurised by the backbone.
 
         Returns
         -------
-        (n,) float64 array in [0, 1]
+        ndarray of shape (n_images,)
+            float64 probabilities in [0, 1].
 
         Raises
         ------
@@ -767,9 +840,30 @@ class ProbeVerifier:
         Presence passes when ``presence ≥ threshold``, absence when
         ``presence < threshold`` (a lower threshold makes the absence check stricter).
 
+        Parameters
+        ----------
+        concept : str or Concept
+            A name in :attr:`concepts`.
+        features : ndarray of shape (n_images, n_features), optional
+            As :meth:`presence`.
+        scenes : ignored
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray, optional
+            As :meth:`presence`.
+        present : bool
+            Check presence (True) or absence (False).
+        threshold : float
+            In (0, 1).
+
         Returns
         -------
-        (n,) bool array
+        ndarray of shape (n_images,)
+            bool, True where the check passes.
+
+        Raises
+        ------
+        UserInputError
+            ``present`` is not a bool, ``threshold`` not in (0, 1), or as
+            :meth:`presence`.
         """
         present = _check_present(present)
         threshold = _check_threshold(threshold)
@@ -812,18 +906,36 @@ class OracleVerifier:
 
     @property
     def concepts(self) -> tuple[str, ...]:
+        """Every concept of the synthetic vocabulary."""
         return tuple(_concepts())
 
     @property
     def config(self) -> dict[str, Any]:
+        """Its kind and :data:`VERIFIER_VERSION` (it has no other settings)."""
         return {"kind": "oracle", "version": VERIFIER_VERSION}
 
     def fingerprint(self) -> str:
+        """16 hex digits of SHA-256 over :attr:`config`.
+
+        Returns
+        -------
+        str
+        """
         blob = json.dumps(self.config, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def fit(self, progress: Progress | None = None) -> OracleVerifier:
-        """Nothing to fit (for symmetry with :class:`ProbeVerifier`)."""
+        """Nothing to fit (for symmetry with :class:`ProbeVerifier`).
+
+        Parameters
+        ----------
+        progress : callable, optional
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
         return self
 
     def presence(self, concept: str, *, features: np.ndarray | None = None,
@@ -838,7 +950,15 @@ class OracleVerifier:
 
         Returns
         -------
-        (n,) float64 array of 0.0 and 1.0
+        ndarray of shape (n_images,)
+            float64, 0.0 and 1.0.
+
+        Raises
+        ------
+        ConceptNotFound
+            Unknown concept name.
+        UserInputError
+            No ``scenes``, or items that are not scene records.
         """
         from braincause.synth.scene import Scene
 
@@ -861,14 +981,38 @@ class OracleVerifier:
     def verify(self, concept: str, *, features: np.ndarray | None = None,
                scenes: Sequence[Any] | None = None, present: bool = True,
                threshold: float = 0.5) -> np.ndarray:
-        """(n,) bool: the scene expresses (``present=True``) or lacks ``concept``."""
+        """Whether each scene expresses (``present=True``) or lacks ``concept``.
+
+        Parameters
+        ----------
+        concept : str or Concept
+        features : ignored
+        scenes : sequence of Scene or of scene dicts (``Scene.to_dict``)
+            As :meth:`presence`.
+        present : bool
+            Check presence (True) or absence (False).
+        threshold : float
+            In (0, 1); presence is 0 or 1, so any threshold gives the same answer.
+
+        Returns
+        -------
+        ndarray of shape (n_images,)
+            bool, True where the check passes.
+        """
         present = _check_present(present)
         threshold = _check_threshold(threshold)
         return _decide(self.presence(concept, features=features, scenes=scenes),
                        present, threshold)
 
     def accuracy(self) -> dict[str, dict[str, Any]]:
-        """Perfect by construction: every rate 1.0 (measured on no held-out images)."""
+        """Perfect by construction: every rate 1.0 (measured on no held-out images).
+
+        Returns
+        -------
+        dict of str to dict
+            Concept name -> the keys of :meth:`ProbeVerifier.accuracy`, rates 1.0 and
+            counts 0.
+        """
         return {k: {"balanced_accuracy": 1.0, "tpr": 1.0, "tnr": 1.0,
                     "counterfactual_accuracy": 1.0, "n_test": 0, "n_test_positive": 0,
                     "n_counterfactual": 0} for k in self.concepts}

@@ -57,7 +57,19 @@ _WORD = re.compile(r"[a-z]+")
 
 
 def parse_yes_no(text: str) -> bool | None:
-    """True for an answer whose first word is *yes*, False for *no*, else None."""
+    """True for an answer whose first word is *yes*, False for *no*, else None.
+
+    Case, punctuation and markdown around the word are ignored.
+
+    Parameters
+    ----------
+    text : str
+        The model's answer (None or empty gives None).
+
+    Returns
+    -------
+    bool or None
+    """
     words = _WORD.findall((text or "").lower())
     if not words or words[0] not in ("yes", "no"):
         return None
@@ -170,6 +182,7 @@ class ChatVLMVerifier:
 
     @property
     def concepts(self) -> tuple[str, ...]:
+        """The concepts it answers for (others too with ``open_vocabulary``)."""
         return self._names
 
     @property
@@ -184,15 +197,39 @@ class ChatVLMVerifier:
                 **({"open_vocabulary": True} if self.open_vocabulary else {})}
 
     def fingerprint(self) -> str:
+        """16 hex digits of SHA-256 over :attr:`config`.
+
+        Returns
+        -------
+        str
+        """
         blob = json.dumps(self.config, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def fit(self, progress: Callable[[str], None] | None = None) -> ChatVLMVerifier:
-        """Nothing to fit (for symmetry with the probe verifier)."""
+        """Nothing to fit (for symmetry with the probe verifier).
+
+        Parameters
+        ----------
+        progress : callable, optional
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
         return self
 
     def accuracy(self) -> dict[str, dict[str, Any]]:
-        """Not measured: every rate None (a VLM's accuracy needs labelled images)."""
+        """Not measured: every rate None (a VLM's accuracy needs labelled images).
+
+        Returns
+        -------
+        dict of str to dict
+            Concept name -> the keys of
+            :meth:`~braincause.stimuli.verifier.ProbeVerifier.accuracy`, rates None and
+            counts 0.
+        """
         return {c: {"balanced_accuracy": None, "tpr": None, "tnr": None,
                     "counterfactual_accuracy": None, "n_test": 0, "n_test_positive": 0,
                     "n_counterfactual": 0} for c in self._names}
@@ -246,12 +283,13 @@ class ChatVLMVerifier:
             A name in :attr:`concepts`.
         features, scenes : ignored
             Accepted for the :class:`ConceptVerifier` protocol; the model sees pixels.
-        images : (n, H, W, 3) uint8 array or list of (H, W, 3) uint8 arrays
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            uint8 RGB images: one batch, or a list of (height, width, 3) arrays.
 
         Returns
         -------
-        (n,) float64 array
-            In [0, 1]; NaN for unjudged images when ``on_failure="nan"``.
+        ndarray of shape (n_images,)
+            float64 in [0, 1]; NaN for unjudged images when ``on_failure="nan"``.
 
         Raises
         ------
@@ -277,10 +315,35 @@ class ChatVLMVerifier:
                scenes: Sequence[Any] | None = None,
                images: Sequence[np.ndarray] | np.ndarray | None = None, present: bool = True,
                threshold: float = 0.5) -> np.ndarray:
-        """(n,) bool: the image shows (``present=True``) or lacks (``False``) ``concept``.
+        """Whether each image shows (``present=True``) or lacks (``False``) ``concept``.
 
         Presence passes when ``P ≥ threshold``, absence when ``P < threshold``; an image
         with NaN presence passes neither.
+
+        Parameters
+        ----------
+        concept : str or Concept
+            A name in :attr:`concepts`.
+        features, scenes : ignored
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            As :meth:`presence`.
+        present : bool
+            Check presence (True) or absence (False).
+        threshold : float
+            In (0, 1).
+
+        Returns
+        -------
+        ndarray of shape (n_images,)
+            bool, True where the check passes.
+
+        Raises
+        ------
+        UserInputError
+            ``present`` is not a bool, ``threshold`` not in (0, 1), or as
+            :meth:`presence`.
+        ConceptNotFound, BackendUnavailable, BackendError
+            As :meth:`presence`.
         """
         from braincause.stimuli.verifier import _check_present, _check_threshold
 

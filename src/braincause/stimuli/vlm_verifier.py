@@ -49,6 +49,18 @@ def answer_token_ids(tokenizer: Any, words: Sequence[str]) -> list[int]:
     """First token ids of ``words``, each with and without a leading space (unique, sorted).
 
     Spellings the tokenizer maps to its unknown token are dropped.
+
+    Parameters
+    ----------
+    tokenizer : transformers tokenizer
+        Anything with ``encode(text, add_special_tokens=False)`` (and optionally
+        ``unk_token_id``).
+    words : sequence of str
+        The spellings of one answer (e.g. ``("yes", "Yes")``).
+
+    Returns
+    -------
+    list of int
     """
     unk = getattr(tokenizer, "unk_token_id", None)
     ids: set[int] = set()
@@ -137,7 +149,23 @@ class VLMVerifier:
                         local_files_only: bool | None = None, **kwargs: Any) -> VLMVerifier:
         """Load a VLM and its processor (hub id or local folder).
 
-        ``kwargs`` go to the constructor (``question``, ``labels``, ``batch_size``, …).
+        Parameters
+        ----------
+        model : str or path-like
+            Hub id or local folder of an ``AutoModelForImageTextToText`` checkpoint.
+        device : str or torch.device, optional
+            Default ``cuda`` when available, else ``cpu``.
+        dtype : {"float32", "float16", "bfloat16"}, optional
+            Default float32 on CPU, bfloat16 on CUDA.
+        local_files_only : bool, optional
+            Never download; default: whether ``HF_HUB_OFFLINE`` is set.
+        **kwargs
+            Passed to the constructor (``question``, ``labels``, ``batch_size``, …).
+
+        Returns
+        -------
+        VLMVerifier
+            On ``device``, ``source`` the model name.
 
         Raises
         ------
@@ -165,10 +193,13 @@ class VLMVerifier:
 
     @property
     def concepts(self) -> tuple[str, ...]:
+        """The configured concept names (any name is accepted)."""
         return self._concepts
 
     @property
     def config(self) -> dict[str, Any]:
+        """Source, model class, question, answer token ids, a hash of the chat template,
+        the dtype and the labels."""
         return {"kind": "vlm-yes-no", "version": VERSION, "source": self.source,
                 "model_class": type(self.model).__name__, "question": self.question,
                 "yes_ids": self.yes_ids, "no_ids": self.no_ids,
@@ -181,15 +212,40 @@ class VLMVerifier:
         """16 hex digits of SHA-256 over :attr:`config`.
 
         Weights are identified by ``source`` (not hashed: VLMs are gigabytes).
+
+        Returns
+        -------
+        str
         """
         return hashlib.sha256(json.dumps(self.config, sort_keys=True).encode()).hexdigest()[:16]
 
     def fit(self, progress: Any = None) -> VLMVerifier:
-        """Nothing to fit."""
+        """Nothing to fit.
+
+        Parameters
+        ----------
+        progress : callable, optional
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
         return self
 
     def prompt(self, concept: Any) -> str:
-        """The chat-formatted prompt text for ``concept`` (image placeholder included)."""
+        """The chat-formatted prompt text for ``concept`` (image placeholder included).
+
+        Parameters
+        ----------
+        concept : str or object with ``.name``
+
+        Returns
+        -------
+        str
+            The processor's chat template applied to one user message (an image
+            placeholder and the question), with the generation prompt.
+        """
         _, label = concept_label(concept, self.labels)
         messages = [{"role": "user", "content": [
             {"type": "image"}, {"type": "text", "text": self.question.format(label=label)}]}]
@@ -208,11 +264,18 @@ class VLMVerifier:
         ----------
         concept : str or object with ``.name``
         features, scenes : ignored
-        images : (n, H, W, 3) uint8 array or list of (H, W, 3) uint8 arrays
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            uint8 RGB images: one batch, or a list of (height, width, 3) arrays.
 
         Returns
         -------
-        (n,) float64 array in [0, 1]
+        ndarray of shape (n_images,)
+            float64 probabilities in [0, 1].
+
+        Raises
+        ------
+        UserInputError
+            No ``images``, or images that are not uint8 RGB.
         """
         if images is None:
             raise UserInputError("VLMVerifier judges pixels: pass images= (n, H, W, 3) uint8")
@@ -245,16 +308,46 @@ class VLMVerifier:
                scenes: Sequence[Any] | None = None,
                images: Sequence[np.ndarray] | np.ndarray | None = None, present: bool = True,
                threshold: float = 0.5) -> np.ndarray:
-        """(n,) bool: the VLM answers yes (``present=True``) or no (``False``).
+        """Whether the VLM answers yes (``present=True``) or no (``False``) per image.
 
         At ``threshold=0.5`` this is the greedy (temperature 0) yes/no answer.
+
+        Parameters
+        ----------
+        concept : str or object with ``.name``
+        features, scenes : ignored
+            Accepted for the :class:`~braincause.stimuli.verifier.ConceptVerifier`
+            protocol.
+        images : ndarray of shape (n_images, height, width, 3) or list of ndarray
+            As :meth:`presence`.
+        present : bool
+            Check presence (True) or absence (False).
+        threshold : float
+            In (0, 1).
+
+        Returns
+        -------
+        ndarray of shape (n_images,)
+            bool, True where the check passes.
+
+        Raises
+        ------
+        UserInputError
+            ``present`` is not a bool, ``threshold`` not in (0, 1), or as
+            :meth:`presence`.
         """
         present = _check_present(present)
         threshold = _check_threshold(threshold)
         return _decide(self.presence(concept, images=images), present, threshold)
 
     def accuracy(self) -> dict[str, dict[str, Any]]:
-        """Empty: a zero-shot verifier has no held-out accuracy of its own."""
+        """Empty: a zero-shot verifier has no held-out accuracy of its own.
+
+        Returns
+        -------
+        dict
+            ``{}``.
+        """
         return {}
 
 
