@@ -12,6 +12,7 @@ from typing import Any
 
 from braincause.boundary import check_localize_inputs
 from braincause.config import LocalizeConfig
+from braincause.evaluate.criteria import baseline_p_values
 from braincause.pipeline import stages as S
 from braincause.pipeline.context import Progress, _quiet, data_source, prepare_run
 from braincause.pipeline.record import (
@@ -94,8 +95,6 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
               for j, (k, m) in enumerate(masks.items())}
     counters = ds.plan.counter_concepts if ds.plan else []
     baselines, base = S.baseline_scores(ctx, concept, counters, masks, progress=say)
-    from braincause.evaluate.criteria import baseline_p_values
-
     p = {k: baseline_p_values(scores[k], base[k]) for k in masks}
     voxelwise = S.voxelwise_tests(ctx, ev, regions.causal, seeds, progress=say)
     decision = S.decide_verdicts(ctx, ev, p["causal"], p["activation"], scores)
