@@ -100,7 +100,20 @@ def _shared_features(scenes: list[Scene]) -> np.ndarray:
 
 def simulate_measurements(brain: TrueBrain, features: np.ndarray, seed: int
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(trials float16, responses float32, noise ceiling) for the pool's features."""
+    """(trials float16, responses float32, noise ceiling) for the pool's features.
+
+    BLAS runs single-threaded here: a multi-threaded matrix product rounds differently
+    with 1 and 2 threads (up to 7e-6 in the responses), and a subject must be the same
+    whether a benchmark worker or the main process builds it.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return _simulate(brain, features, seed)
+
+
+def _simulate(brain: TrueBrain, features: np.ndarray, seed: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng([seed, 4711])
     true = brain.respond(features)                       # (n, v)
     n, v = true.shape
