@@ -66,8 +66,21 @@ class RunFolderError(DataError, UserInputError):
 
 
 # ------------------------------------------------------------------ records
+class _FlatRecord:
+    """A record whose document is its fields as they are (no nested records)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready document (what result.json holds).
+
+        Returns
+        -------
+        dict
+        """
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 @dataclass(frozen=True)
-class ScoreCI:
+class ScoreCI(_FlatRecord):
     """A region score on held-out data with its bootstrap interval.
 
     Parameters
@@ -85,15 +98,6 @@ class ScoreCI:
     ci_high: float | None
     lower_one_sided: float | None
     n: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a JSON-ready document (what result.json holds).
-
-        Returns
-        -------
-        dict
-        """
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ScoreCI:
@@ -249,7 +253,7 @@ class RegionRecord:
 
 
 @dataclass(frozen=True)
-class CriterionP:
+class CriterionP(_FlatRecord):
     """One criterion's target value and baseline-concept p-value.
 
     Parameters
@@ -266,15 +270,6 @@ class CriterionP:
     p: float | None
     n_baselines: int
     baselines_at_least_as_high: list[str] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a JSON-ready document (what result.json holds).
-
-        Returns
-        -------
-        dict
-        """
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CriterionP:
@@ -293,7 +288,7 @@ class CriterionP:
 
 
 @dataclass(frozen=True)
-class VerdictRecord:
+class VerdictRecord(_FlatRecord):
     """The verdict with the evidence it rests on.
 
     Parameters
@@ -318,15 +313,6 @@ class VerdictRecord:
     criteria: dict[str, dict[str, Any]]
     cutoffs: dict[str, Any]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a JSON-ready document (what result.json holds).
-
-        Returns
-        -------
-        dict
-        """
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> VerdictRecord:
         """The record of a document written by :meth:`to_dict`.
@@ -345,7 +331,7 @@ class VerdictRecord:
 
 
 @dataclass(frozen=True)
-class RegionTruth:
+class RegionTruth(_FlatRecord):
     """A region against a synthetic subject's ground truth.
 
     Parameters
@@ -364,15 +350,6 @@ class RegionTruth:
     inside: dict[str, float]
     inside_planted: float
     inside_decoys: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a JSON-ready document (what result.json holds).
-
-        Returns
-        -------
-        dict
-        """
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RegionTruth:
