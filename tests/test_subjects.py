@@ -76,6 +76,36 @@ def test_pool_shapes_and_z_scoring(s01):
     assert len(s01.captions(0)) == 5 and "categories" in s01.annotation(0)
 
 
+def test_mini_subject_is_the_same_brain_on_the_first_scenes_of_its_pool(s01):
+    """``synth-01-mini`` is synth-01's brain measured on the first 100 shared and 200 own
+    scenes of synth-01's pool, cached under its own name; synth-01's cache name and
+    fingerprint are what they were before pool sizes became parameters."""
+    from braincause import __version__
+    from braincause.synth.pool import MINI_OWN, MINI_SHARED, POOL_VERSION, _pool_path
+
+    mini = load_subject("synth-01-mini")
+    assert isinstance(mini, BrainDataset) and mini.subject_id == "synth-01-mini"
+    assert mini.n_images == MINI_SHARED + MINI_OWN == 300
+    assert np.array_equal(mini.brain.W, s01.brain.W)
+    assert mini.brain.fingerprint() == s01.brain.fingerprint()
+    assert mini.fingerprint() != s01.fingerprint()
+    assert [mini.scene(i) for i in mini.test_indices] == \
+        [s01.scene(i) for i in s01.test_indices[:MINI_SHARED]]
+    assert [mini.scene(i) for i in mini.train_indices] == \
+        [s01.scene(i) for i in s01.train_indices[:MINI_OWN]]
+    assert mini.responses.shape == (300, s01.n_voxels)
+    np.testing.assert_allclose(mini.responses.std(axis=0), 1, atol=1e-3)
+    assert _pool_path(s01.brain).name == \
+        f"synth-01-{POOL_VERSION}-{s01.brain.fingerprint()}-{__version__}.npz"
+    assert _pool_path(mini.brain).name == \
+        f"synth-01-mini-{POOL_VERSION}-{s01.brain.fingerprint()}-100+200-{__version__}.npz"
+    assert s01.fingerprint() == f"synth-01-{POOL_VERSION}-{s01.brain.fingerprint()}-3000"
+    assert make_brain("synth-null-mini").areas == ()
+    for bad in ("synth-01-mini-mini", "synth-99-mini", "-mini"):
+        with pytest.raises(UserInputError, match="unknown subject"):
+            make_brain(bad)
+
+
 def test_shared_images_are_the_same_for_every_subject(s01):
     s02 = load_subject("synth-02")
     a = [s01.scene(i) for i in s01.test_indices[:50]]
@@ -187,7 +217,7 @@ def test_damaged_caches_are_rebuilt_not_trusted(gt_ready):
     assert before.keys() == after.keys()
     for k in before:
         np.testing.assert_array_equal(before[k], after[k])
-    brain = make_brain("synth-null")
+    brain = make_brain("synth-null-mini")  # the mini pool: the same code, in seconds
     good = build_pool(brain)
     path = _pool_path(brain)
     path.write_bytes(path.read_bytes()[:1000])

@@ -9,6 +9,10 @@ betas are); repeats are then averaged and the averages z-scored per voxel across
 images (as the paper does). Noise ceilings follow NSD's definition.
 
 Built deterministically from the subject id and cached on disk (atomic writes).
+The pool sizes are parameters of :func:`build_pool` (defaults :data:`N_SHARED` and
+:data:`N_OWN`); a *mini* subject (id ending in ``-mini``, :data:`MINI_SHARED` +
+:data:`MINI_OWN` scenes) is the same brain measured on the first scenes of a smaller
+pool, for tests of the pipeline's mechanics that must run in seconds.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from braincause.exceptions import DataError
 from braincause.synth.features import FEATURE_VERSION, N_FEATURES, features_of
 from braincause.synth.sampler import sample_scenes
 from braincause.synth.scene import Scene
-from braincause.synth.subject import TrueBrain, _smooth
+from braincause.synth.subject import MINI, TrueBrain, _smooth
 from braincause.utils import atomic_write_bytes, cache_dir
 
 N_SHARED = 1000
@@ -35,6 +39,17 @@ REPEATS = 3
 SESSION_TRIALS = 750
 SHARED_SEED = 20240101
 POOL_VERSION = f"pool-v1-{FEATURE_VERSION}"
+#: Pool sizes of a mini subject (``synth-01-mini``...): 300 scenes instead of 3,000.
+MINI_SHARED = 100
+MINI_OWN = 200
+
+
+def pool_sizes(subject_id: str) -> tuple[int, int]:
+    """(shared, own) pool sizes of a subject id: the mini sizes for ids ending in
+    ``-mini``, else :data:`N_SHARED` and :data:`N_OWN`."""
+    if subject_id.endswith(MINI):
+        return MINI_SHARED, MINI_OWN
+    return N_SHARED, N_OWN
 
 
 def noise_ceiling(trials: np.ndarray) -> np.ndarray:
@@ -71,23 +86,29 @@ class MeasuredPool:
     def scenes(self) -> list[Scene]:
         """The scene records (sampled again on first use: cheap and deterministic)."""
         if self._scenes is None:
-            self._scenes = pool_scenes(self.seed)[0]
+            n_shared = int(self.shared.sum())
+            self._scenes = pool_scenes(self.seed, n_shared, len(self.shared) - n_shared)[0]
         return self._scenes
 
 
-def pool_scenes(seed: int) -> tuple[list[Scene], np.ndarray]:
-    shared = sample_scenes(N_SHARED, np.random.SeedSequence([SHARED_SEED, 1]))
-    own = sample_scenes(N_OWN, np.random.SeedSequence([seed, 2]))
-    is_shared = np.r_[np.ones(N_SHARED, bool), np.zeros(N_OWN, bool)]
+def pool_scenes(seed: int, n_shared: int = N_SHARED, n_own: int = N_OWN
+                ) -> tuple[list[Scene], np.ndarray]:
+    """The pool's scene records (``n_shared`` shared by every subject, then ``n_own`` of
+    seed ``seed``) and the shared mask. Scene *i* of each part depends only on its seed
+    and *i*, so a smaller pool holds the first scenes of a larger one."""
+    shared = sample_scenes(n_shared, np.random.SeedSequence([SHARED_SEED, 1]))
+    own = sample_scenes(n_own, np.random.SeedSequence([seed, 2]))
+    is_shared = np.r_[np.ones(n_shared, bool), np.zeros(n_own, bool)]
     return shared + own, is_shared
 
 
 def _shared_features(scenes: list[Scene]) -> np.ndarray:
-    path = cache_dir() / "features" / f"shared-{POOL_VERSION}-{N_SHARED}.npy"
+    n_shared = len(scenes)
+    path = cache_dir() / "features" / f"shared-{POOL_VERSION}-{n_shared}.npy"
     if path.exists():
         try:
             f = np.load(path, allow_pickle=False)
-            if f.shape == (N_SHARED, N_FEATURES):
+            if f.shape == (n_shared, N_FEATURES):
                 return f
         except (OSError, ValueError):
             pass  # damaged cache entry: rebuilt below
@@ -151,29 +172,51 @@ def _probe(seed: int) -> list[str]:
     return [s.content_hash() for s in shared + own]
 
 
-def _pool_path(brain: TrueBrain) -> Path:
-    return (cache_dir() / "subjects"
-            / f"{brain.subject_id}-{POOL_VERSION}-{brain.fingerprint()}-{__version__}.npz")
+def _sizes(brain: TrueBrain, n_shared: int | None, n_own: int | None) -> tuple[int, int]:
+    d_shared, d_own = pool_sizes(brain.subject_id)
+    n_shared = d_shared if n_shared is None else int(n_shared)
+    n_own = d_own if n_own is None else int(n_own)
+    if n_shared < 10 or n_own < 10:
+        raise ValueError(f"a pool needs at least 10 shared and 10 own scenes, got "
+                         f"{n_shared} and {n_own}")
+    return n_shared, n_own
 
 
-def build_pool(brain: TrueBrain, *, use_cache: bool = True) -> MeasuredPool:
-    """The measured pool of ``brain``'s subject, from the cache when present."""
-    path = _pool_path(brain)
-    is_shared = np.r_[np.ones(N_SHARED, bool), np.zeros(N_OWN, bool)]
+def _pool_path(brain: TrueBrain, n_shared: int | None = None, n_own: int | None = None
+               ) -> Path:
+    """The cache file of a pool; the default sizes keep the name they always had."""
+    n_shared, n_own = _sizes(brain, n_shared, n_own)
+    sizes = "" if (n_shared, n_own) == (N_SHARED, N_OWN) else f"-{n_shared}+{n_own}"
+    return (cache_dir() / "subjects" / f"{brain.subject_id}-{POOL_VERSION}-"
+            f"{brain.fingerprint()}{sizes}-{__version__}.npz")
+
+
+def build_pool(brain: TrueBrain, *, n_shared: int | None = None, n_own: int | None = None,
+               use_cache: bool = True) -> MeasuredPool:
+    """The measured pool of ``brain``'s subject, from the cache when present.
+
+    ``n_shared`` and ``n_own`` default to :func:`pool_sizes` of the brain's id
+    (:data:`N_SHARED` and :data:`N_OWN` but for mini subjects); at least 10 each.
+    """
+    n_shared, n_own = _sizes(brain, n_shared, n_own)
+    path = _pool_path(brain, n_shared, n_own)
+    is_shared = np.r_[np.ones(n_shared, bool), np.zeros(n_own, bool)]
     if use_cache and path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
                 records = json.loads(bytes(z["scenes_json"]).decode())
                 if records != _probe(brain.seed):
                     raise ValueError("the scene sampler changed since the cache was written")
+                if z["responses"].shape[0] != n_shared + n_own:
+                    raise ValueError("the pool size differs")
                 return MeasuredPool(brain.seed, z["features"], z["trials"], z["responses"],
                                     z["noise_ceiling"], is_shared, z["train"], z["test"])
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
             # a damaged or stale cache entry is rebuilt, never trusted
             import warnings
             warnings.warn(f"rebuilding damaged subject cache {path}: {e}", stacklevel=2)
-    scenes, is_shared = pool_scenes(brain.seed)
-    feats = np.concatenate([_shared_features(scenes[:N_SHARED]), features_of(scenes[N_SHARED:])])
+    scenes, is_shared = pool_scenes(brain.seed, n_shared, n_own)
+    feats = np.concatenate([_shared_features(scenes[:n_shared]), features_of(scenes[n_shared:])])
     trials, responses, nc = simulate_measurements(brain, feats, brain.seed)
     train = np.flatnonzero(~is_shared)
     test = np.flatnonzero(is_shared)

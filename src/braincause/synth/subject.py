@@ -21,6 +21,8 @@ with φ the scene's feature vector (:mod:`braincause.synth.features`) and W the 
 Blobs add, so voxels at area borders have mixed selectivity. Subjects differ by
 centres (±5 mm, ±7 mm for VWFA), blob widths, gains and noise. ``synth-null``
 has no concept areas and no decoys. Any id ``synth-s<SEED>`` draws a new subject.
+Any of these ids followed by ``-mini`` (``synth-01-mini``) is the same brain measured on
+a mini pool (:func:`braincause.synth.pool.pool_sizes`), for fast tests.
 """
 
 from __future__ import annotations
@@ -78,18 +80,23 @@ DECOYS: dict[str, tuple[dict[str, tuple[float, float, float]], float, dict[str, 
 
 NAMED_SUBJECTS = {"synth-01": 1, "synth-02": 2, "synth-03": 3, "synth-04": 4, "synth-null": 0}
 _ID = re.compile(r"^synth-s(\d{1,9})$")
+#: Suffix of a mini subject's id: the same brain on a smaller measured pool.
+MINI = "-mini"
 
 
 def subject_seed(subject_id: str) -> tuple[int, bool]:
-    """(seed, is_null) of a synthetic subject id; raises UserInputError for unknown ids."""
-    if subject_id in NAMED_SUBJECTS:
-        return NAMED_SUBJECTS[subject_id] + 1000, subject_id == "synth-null"
-    m = _ID.match(subject_id)
+    """(seed, is_null) of a synthetic subject id; raises UserInputError for unknown ids.
+    A mini subject (``<id>-mini``) has the seed of ``<id>``."""
+    base = subject_id[:-len(MINI)] if subject_id.endswith(MINI) else subject_id
+    if base in NAMED_SUBJECTS:
+        return NAMED_SUBJECTS[base] + 1000, base == "synth-null"
+    m = _ID.match(base)
     if m:
         return int(m.group(1)), False
     raise UserInputError(
         f"unknown subject {subject_id!r}: use one of {', '.join(NAMED_SUBJECTS)} or "
-        "'synth-s<SEED>' (e.g. synth-s1234) for a new synthetic subject")
+        "'synth-s<SEED>' (e.g. synth-s1234) for a new synthetic subject (any of them with "
+        f"'{MINI}' for its mini version)")
 
 
 @dataclass(frozen=True, eq=False)
