@@ -10,6 +10,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+def pytest_configure(config):
+    """The verifier kind of the mini runs (tests/mini.py), for every test module."""
+    import mini
+
+    mini.register()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):
     """Every test session builds subjects and ground truth in a fresh cache folder (as CI
@@ -26,17 +33,17 @@ def _isolated_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def faces_run(tmp_path_factory):
-    """The run folder of a small ``localize`` run of "faces" on synth-01 (seed 0, the
-    :data:`braincause.bench.null.SMALL` configuration), built once per session.
+    """The run folder of a mini ``localize`` run of "faces" (the mini subject, seed 0,
+    the :data:`mini.MINI` configuration; see tests/mini.py), built once per session.
 
-    Building synth-01 takes minutes from an empty cache; the stimuli then stay in the
-    session's cache, so another run of the same inputs (tests/test_localize.py) is warm.
+    It builds in seconds from an empty cache; its stimuli then stay in the session's
+    cache, so another run of the same inputs (tests/test_localize.py) is warm.
     """
-    from braincause.bench.null import SMALL
     from braincause.config import LocalizeConfig
     from braincause.pipeline import localize
+    from mini import MINI, MINI_SUBJECT
 
     out = tmp_path_factory.mktemp("faces-run")
-    localize("faces", subject="synth-01", seed=0, config=LocalizeConfig.from_dict(SMALL),
+    localize("faces", subject=MINI_SUBJECT, seed=0, config=LocalizeConfig.from_dict(MINI),
              out=out)
     return out

@@ -2,10 +2,11 @@
 
 Metric functions are checked against scikit-learn and scipy on hand-made inputs; the
 aggregation on hand-made records; the whole path (localize → per-method records →
-benchmark.json / .md / .png) on a tiny configuration with two concepts in synth-01; and
-``braincause benchmark --quick`` itself as CI's smoke test (it adds the null subject and
-the benchmark's own stimuli sizes: about 4 minutes in a fresh cache on 2 cores). The
-determinism check across worker counts is slow.
+benchmark.json / .md / .png) on a tiny configuration with two concepts in the mini subject
+synth-01-mini (tests/mini.py), the null subject's path on synth-null-mini, and the same
+records with one or two workers. Slow: ``braincause benchmark --quick`` itself
+(full-size synth-01 and synth-null at the benchmark's own stimuli sizes: 4-7 minutes in a
+fresh cache on 2 cores).
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ import pytest
 from braincause.bench import groundtruth as gt
 from braincause.cli import main
 
-#: Every stage runs, at the smallest sizes that still give each method a region.
+#: The mini subjects: synth-01's and synth-null's brains on a 300-image pool.
+SUBJECT, NULL_SUBJECT = "synth-01-mini", "synth-null-mini"
+#: Every stage runs, at the smallest sizes that still give each method a region; the
+#: oracle verifier (the probe verifier's training set would cost more than the rest, and
+#: spawned workers know only the built-in verifier kinds).
 TINY = {
     "stimuli": {"n_positive_train": 16, "n_positive_eval": 12, "n_counter": 3,
                 "n_negative_prompts": 3, "n_edit_positives_train": 6,
-                "n_edit_positives_eval": 4, "n_edits": 2},
+                "n_edit_positives_eval": 4, "n_edits": 2, "verifier": "oracle"},
     "stats": {"n_baselines": 5, "n_permutations": 50, "n_bootstrap": 50},
     "retrieval": {"top_positive": 80, "max_positive": 24},
 }
@@ -36,6 +41,7 @@ n_negative_prompts = 3
 n_edit_positives_train = 6
 n_edit_positives_eval = 4
 n_edits = 2
+verifier = "oracle"
 [stats]
 n_baselines = 5
 n_permutations = 50
@@ -179,9 +185,8 @@ def test_aggregate_on_hand_made_records():
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    # synth-01 only: its encoder is fitted by other tests; synth-null's would add minutes
-    # (its path is covered by the slow tests below and the hand-made records above)
-    res = gt.run_benchmark(concepts=("human_face", "sky"), subjects=("synth-01",),
+    # no null subject here: its path is test_null_subject_runs below
+    res = gt.run_benchmark(concepts=("human_face", "sky"), subjects=(SUBJECT,),
                            null_subject=None, config=TINY, workers=1, out=out)
     return res, out
 
@@ -197,9 +202,9 @@ def test_benchmark_outputs_and_schema(tiny):
         assert v["concept_level"]["represented"] == 1 and v["concept_level"]["pairs"] == 2
         assert set(v["table1"]["all"]) == set(gt.TABLE1)
     assert d["ground_truth_definition"].startswith("Voxel v represents")
-    assert d["per_concept"]["human_face"]["n_true_voxels"]["synth-01"] > 0
-    assert d["per_concept"]["sky"]["n_true_voxels"]["synth-01"] == 0
-    assert set(d["per_subject"]) == {"synth-01"}
+    assert d["per_concept"]["human_face"]["n_true_voxels"][SUBJECT] > 0
+    assert d["per_concept"]["sky"]["n_true_voxels"][SUBJECT] == 0
+    assert set(d["per_subject"]) == {SUBJECT}
     assert d["null_calibration"]["runs"] == 0 and "## Null subject" not in \
         (out / "benchmark.md").read_text()
     # an activation rule discovers whatever it is asked (positive mean activation)
@@ -218,7 +223,7 @@ def test_cli_benchmark_resumes_and_rejects_bad_input(tiny, tmp_path, capsys):
     out = tmp_path / "b"
     # same configuration and tasks as the fixture: every record is reused
     assert main(["benchmark", "--config", str(cfg), "--concepts", "human_face", "sky",
-                 "--subjects", "synth-01", "--no-null", "--workers", "1",
+                 "--subjects", SUBJECT, "--no-null", "--workers", "1",
                  "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert err.count("(resumed)") == 2
@@ -230,22 +235,34 @@ def test_cli_benchmark_resumes_and_rejects_bad_input(tiny, tmp_path, capsys):
     assert main(["benchmark", "--workers", "0", "--concepts", "sky", "--out", str(out)]) == 2
 
 
-@pytest.mark.slow
 def test_same_results_with_one_or_two_workers(tiny, tmp_path):
-    kw = dict(concepts=("human_face", "sky"), subjects=("synth-01",), null_subject=None,
+    kw = dict(concepts=("human_face", "sky"), subjects=(SUBJECT,), null_subject=None,
               config=TINY, resume=False)
     one = gt.run_benchmark(workers=1, work=tmp_path / "w1", **kw)
     two = gt.run_benchmark(workers=2, work=tmp_path / "w2", **kw)
     for key in ("methods", "per_subject", "per_concept", "alignment_by_areas"):
         assert one[key] == two[key]
     for t in ("human_face", "sky"):
-        a = json.loads((tmp_path / "w1" / "tasks" / "synth-01" / f"{t}-r0.json").read_text())
-        b = json.loads((tmp_path / "w2" / "tasks" / "synth-01" / f"{t}-r0.json").read_text())
+        a = json.loads((tmp_path / "w1" / "tasks" / SUBJECT / f"{t}-r0.json").read_text())
+        b = json.loads((tmp_path / "w2" / "tasks" / SUBJECT / f"{t}-r0.json").read_text())
         for k in ("localize_s", "elapsed_s"):
             a.pop(k), b.pop(k)
         assert a == b
 
 
+def test_null_subject_runs(tiny, tmp_path):
+    """The null subject's runs on the mini null subject: its family-wise error, the null
+    calibration and its section of benchmark.md (``--quick`` runs them on synth-null)."""
+    out = tmp_path / "null"
+    gt.run_benchmark(concepts=("sky",), subjects=(SUBJECT,), null_subject=NULL_SUBJECT,
+                     null_repeats=1, config=TINY, workers=1, out=out)
+    d = json.loads((out / "benchmark.json").read_text())
+    assert d["null_calibration"]["runs"] == 1
+    assert all(0 <= d["methods"][m]["null_fwer"] <= 1 for m in gt.METHODS)
+    assert f"## Null subject ({NULL_SUBJECT}" in (out / "benchmark.md").read_text()
+
+
+@pytest.mark.slow
 def test_quick_benchmark_command(tmp_path):
     """``--quick`` as CI would run it, with the null subject."""
     out = tmp_path / "quick"

@@ -1,8 +1,10 @@
 """End to end: ``localize`` and ``braincause localize`` on the embedded default.
 
-The default run uses a small configuration (fewer stimuli, 19 baseline concepts,
-fewer permutations) so every stage runs in the default suite; the acceptance runs at
-the paper's sizes are marked slow.
+The default run checks the pipeline's mechanics (result contract, determinism, CLI exit
+codes, the run-folder contract, staging) on the mini subject with the mini configuration
+(tests/mini.py: every stage runs, on less data, in seconds). The science on the
+full-size synth-01 (the small configuration's faces region in the face areas, the
+acceptance runs at the paper's sizes, the null calibration) is marked slow.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 from braincause.bench.null import SMALL  # the small configuration, shared
 from braincause.cli import main
 from braincause.config import LocalizeConfig
+from mini import MINI, MINI_SUBJECT, MINI_TOML
 
 # the same configuration as a TOML file (checked against SMALL below)
 SMALL_TOML = """
@@ -44,6 +47,8 @@ def test_small_toml_is_small(tmp_path):
     f = tmp_path / "s.toml"
     f.write_text(SMALL_TOML)
     assert LocalizeConfig.from_toml(f) == LocalizeConfig.from_dict(SMALL)
+    f.write_text(MINI_TOML)
+    assert LocalizeConfig.from_toml(f) == LocalizeConfig.from_dict(MINI)
 
 
 def _strip_run(d: dict) -> dict:
@@ -63,10 +68,11 @@ def _inside(subject_id: str, voxels, names) -> float:
 
 @pytest.fixture(scope="module")
 def faces(tmp_path_factory):
+    """The mini run of "faces" (the same inputs as conftest's ``faces_run``: warm)."""
     from braincause.pipeline import localize
 
     out = tmp_path_factory.mktemp("faces")
-    return localize("faces", subject="synth-01", seed=0, config=LocalizeConfig.from_dict(SMALL),
+    return localize("faces", subject=MINI_SUBJECT, seed=0, config=LocalizeConfig.from_dict(MINI),
                     out=out), out
 
 
@@ -85,7 +91,7 @@ def test_result_contract(faces):
     crit = d["p_values"]["causal"]
     assert set(crit) == {"act_gen", "causal_gen", "edits", "act_meas", "causal_meas"}
     assert all(0 < c["p"] <= 1 for c in crit.values() if c["p"] is not None)
-    assert len(d["p_values"]["baseline_concepts"]) == 19
+    assert len(d["p_values"]["baseline_concepts"]) == MINI["stats"]["n_baselines"]
     assert "human_face" not in d["p_values"]["baseline_concepts"]
     for c in crit.values():  # the p-value is the count of named baselines at or above it
         if c["p"] is not None:
@@ -96,7 +102,7 @@ def test_result_contract(faces):
     from braincause.pipeline import synthetic_baselines
     from braincause.plan import EmbeddedPromptWriter
 
-    assert synthetic_baselines("human_face", LocalizeConfig.from_dict(SMALL),
+    assert synthetic_baselines("human_face", LocalizeConfig.from_dict(MINI),
                                EmbeddedPromptWriter()) == d["p_values"]["baseline_concepts"]
     gt = d["ground_truth"]
     assert set(gt) >= {"definition", "causal", "activation"}
@@ -112,29 +118,21 @@ def test_result_contract(faces):
     assert {m["role"] for m in man} == {"positive", "negative", "edit"}
 
 
-def test_faces_region_lands_in_the_face_areas(faces):
-    res, _ = faces
-    assert _inside("synth-01", res.region, {"FFA", "OFA", "pSTS-face"}) >= 0.7
-    gt = res.data["ground_truth"]
-    assert gt["causal"]["precision"] >= 0.8
-    assert gt["causal"]["precision"] > gt["activation"]["precision"]
-
-
 def test_same_seed_same_result(faces, tmp_path):
     from braincause.pipeline import localize
 
     res, _ = faces
-    again = localize("faces", subject="synth-01", seed=0,
-                     config=LocalizeConfig.from_dict(SMALL), out=tmp_path)
+    again = localize("faces", subject=MINI_SUBJECT, seed=0,
+                     config=LocalizeConfig.from_dict(MINI), out=tmp_path)
     assert _strip_run(again.to_dict()) == _strip_run(res.to_dict())
     assert np.array_equal(again.region, res.region)
 
 
 def test_cli_localize_and_bad_input(tmp_path, capsys):
-    cfg = tmp_path / "small.toml"
-    cfg.write_text(SMALL_TOML)
+    cfg = tmp_path / "mini.toml"
+    cfg.write_text(MINI_TOML)
     out = tmp_path / "o"
-    assert main(["localize", "face", "--subject", "synth-01", "--out", str(out), "--config",
+    assert main(["localize", "face", "--subject", MINI_SUBJECT, "--out", str(out), "--config",
                  str(cfg), "--quiet"]) == 0
     text = capsys.readouterr().out
     assert "verdict:" in text and "result.json" in text
@@ -182,15 +180,33 @@ def test_zero_verified_positives_is_a_clear_error(tmp_path, capsys, monkeypatch)
         return roles
 
     monkeypatch.setattr(bk, "build_roles", blind_roles)
-    cfg = tmp_path / "small.toml"
-    cfg.write_text(SMALL_TOML)
-    assert main(["localize", "faces", "--config", str(cfg), "--quiet", "--out",
-                 str(tmp_path / "x")]) == 2
+    cfg = tmp_path / "mini.toml"
+    cfg.write_text(MINI_TOML)
+    assert main(["localize", "faces", "--subject", MINI_SUBJECT, "--config", str(cfg),
+                 "--quiet", "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert "survived verification" in err and "verifier" in err
 
 
-# ------------------------------------------------------------------ acceptance (slow)
+# ------------------------------------------------------------------ science on synth-01 (slow)
+@pytest.fixture(scope="module")
+def faces_small():
+    """The small configuration's run of "faces" on the full-size synth-01 (the first
+    build of synth-01's pool, encoder, probes and caption index takes minutes)."""
+    from braincause.pipeline import localize
+
+    return localize("faces", subject="synth-01", seed=0, config=LocalizeConfig.from_dict(SMALL))
+
+
+@pytest.mark.slow
+def test_faces_region_lands_in_the_face_areas(faces_small):
+    res = faces_small
+    assert _inside("synth-01", res.region, {"FFA", "OFA", "pSTS-face"}) >= 0.7
+    gt = res.data["ground_truth"]
+    assert gt["causal"]["precision"] >= 0.8
+    assert gt["causal"]["precision"] > gt["activation"]["precision"]
+
+
 @pytest.fixture(scope="module")
 def default_runs():
     from braincause.pipeline import localize
@@ -280,7 +296,7 @@ def test_failed_run_leaves_the_folder_as_it_was(faces, tmp_path, monkeypatch):
 
     monkeypatch.setattr(report, "write_report", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        localize("faces", subject="synth-01", seed=0, config=LocalizeConfig.from_dict(SMALL),
+        localize("faces", subject=MINI_SUBJECT, seed=0, config=LocalizeConfig.from_dict(MINI),
                  out=out)  # the fixture's stimuli (cached); run.created would differ
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
@@ -304,7 +320,7 @@ def test_stale_followup_loses_only_its_own_files(faces, tmp_path):
                  "protocol.md", "psychopy_run-01.csv", "stimuli/a.png"):
         (fu / name).write_text("old")
     (fu / "my-notes.md").write_text("mine")
-    res = localize("faces", subject="synth-01", seed=0, config=LocalizeConfig.from_dict(SMALL),
+    res = localize("faces", subject=MINI_SUBJECT, seed=0, config=LocalizeConfig.from_dict(MINI),
                    out=out, followup=False, report=False)
     assert res.to_dict()["outputs"]["followup"] is None
     assert sorted(p.name for p in fu.rglob("*")) == ["my-notes.md"]
