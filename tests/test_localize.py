@@ -17,6 +17,7 @@ import pytest
 from braincause.bench.null import SMALL  # the small configuration, shared
 from braincause.cli import main
 from braincause.config import LocalizeConfig
+from braincause.evaluate.verdict import VERDICTS
 from mini import MINI, MINI_SUBJECT, MINI_TOML
 
 # the same configuration as a TOML file (checked against SMALL below)
@@ -115,7 +116,18 @@ def test_result_contract(faces):
     man = json.loads((out / "stimuli" / "manifest.json").read_text())
     files = [m["file"] for m in man if m["file"]]
     assert files and all((out / "stimuli" / f).exists() for f in files)
-    assert {m["role"] for m in man} == {"positive", "negative", "edit"}
+    assert {m["role"] for m in man} == {"positive", "negative", "edit", "control"}
+    kinds = {m["counter_concept"] for m in man if m["role"] == "control"}
+    assert "scramble" in kinds and "neutral" in kinds
+    # the causal gate decides, the paper's rule is reported beside it
+    v = d["verdict"]
+    assert v["rule"] == "causal gate" and v["paper_verdict"] in VERDICTS
+    assert set(v["gate"]["tests"]) == {"controls_gen", "activation_meas"}
+    for t in v["gate"]["tests"].values():
+        assert t["p"] is None or 0 < t["p"] <= 1
+    assert v["selectivity"]["label"] in ("selective", "shared", None)
+    gate_ok = v["gate"]["candidate"] and all(t["passes"] for t in v["gate"]["tests"].values())
+    assert (v["verdict"] == "discovery") == (gate_ok and v["coverage"] == "high")
 
 
 def test_same_seed_same_result(faces, tmp_path):

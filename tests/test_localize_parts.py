@@ -18,7 +18,7 @@ from braincause.scoring.signals import COMBINED, combine_signals, ranking_signal
 def test_config_roundtrip_and_defaults(tmp_path):
     cfg = LocalizeConfig()
     assert cfg.region.k == 100 and cfg.stats.alpha == 0.05 and cfg.region.k_hard == 10
-    assert cfg.stimuli.n_positive_train == 200 and cfg.stimuli.n_edit_positives_eval == 20
+    assert cfg.stimuli.n_positive_train == 200 and cfg.stimuli.n_edit_positives_eval == 100
     f = tmp_path / "c.toml"
     f.write_text('[region]\nk = 50\nrule = "causal_positive"\n[stats]\nalpha = 0.01\n'
                  '[verdict]\nrequire_measured = []\n')

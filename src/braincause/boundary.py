@@ -453,8 +453,8 @@ def check_manifest(manifest: Any, path: Path | str, *, required: Sequence[str] =
                     f"{type(manifest).__name__}; {fix}")
     tests: Mapping[str, tuple[Any, str]] = {
         "id": (_int, "an integer"),
-        "role": (lambda x: x in ("positive", "negative", "edit"),
-                 "one of 'positive', 'negative', 'edit'"),
+        "role": (lambda x: x in ("positive", "negative", "edit", "control"),
+                 "one of 'positive', 'negative', 'edit', 'control'"),
         "split": (lambda x: isinstance(x, str), "a string"),
         "text": (lambda x: isinstance(x, str), "a string"),
         "kept": (lambda x: isinstance(x, bool), "true or false"),

@@ -92,7 +92,8 @@ class StimuliConfig:
     n_counter: int = 10
     n_negative_prompts: int = 10        # per counter-concept and split
     n_edit_positives_train: int = 50
-    n_edit_positives_eval: int = 20
+    n_edit_positives_eval: int = 100    # every EVAL positive (the paper: 20): the gate's
+    #                                     paired test gets its power from these
     n_edits: int = 10                   # instructions per edited positive
     verifier: str = "probe"             # "probe" | "oracle"
     verifier_threshold: float = 0.5     # positives: P(present) ≥ this
@@ -134,6 +135,7 @@ class StatsConfig:
     alpha: float = 0.05
     n_baselines: int = 24               # baseline concepts for empirical p (≥ 19 for 0.05)
     n_permutations: int = 1000          # voxelwise max-T permutations
+    n_gate_permutations: int = 10000    # the verdict's region tests (sampled flips/labels)
     n_bootstrap: int = 2000
     ci_level: float = 0.95
     baseline_seed: int = 0              # seed of the shared baseline-concept datasets
@@ -592,8 +594,9 @@ class LocalizeConfig:
                "retrieval.absent_threshold must be in (0, stimuli.verifier_threshold]")
         _check(0 < st.alpha < 1, "stats.alpha must be in (0, 1)")
         _check(st.n_baselines >= 1, "stats.n_baselines must be ≥ 1")
-        _check(st.n_permutations >= 1 and st.n_bootstrap >= 1,
-               "stats.n_permutations and stats.n_bootstrap must be ≥ 1")
+        _check(st.n_permutations >= 1 and st.n_bootstrap >= 1 and st.n_gate_permutations >= 1,
+               "stats.n_permutations, stats.n_gate_permutations and stats.n_bootstrap must "
+               "be ≥ 1")
         _check(0 < st.ci_level < 1, "stats.ci_level must be in (0, 1)")
         known = set(CRITERIA)
         for name in ("require_generated", "require_measured"):

@@ -300,9 +300,21 @@ class VerdictRecord(_FlatRecord):
     generated_evidence, measured_evidence : bool
     reasons : list of str
     criteria : dict
-        Each criterion's p-value, bounds and whether it passes.
+        Each of the paper's criteria: its baseline p-value, bounds and whether it passes
+        the paper's rule.
     cutoffs : dict
         The cut-offs the verdict applied.
+    rule : str or None
+        ``"causal gate"`` (braincause's, :mod:`braincause.evaluate.causal`); None in a
+        document that has only the paper's rule.
+    gate : dict or None
+        The gate's tests, candidate check and reasons.
+    selectivity : dict or None
+        The selectivity label, the TRAIN-hardest counter-concept, its test and the
+        counter-concepts a shared region answers to.
+    paper_verdict : str or None
+        The paper's rule on the same region.
+    paper_reasons : list of str or None
     """
 
     verdict: str
@@ -312,6 +324,35 @@ class VerdictRecord(_FlatRecord):
     reasons: list[str]
     criteria: dict[str, dict[str, Any]]
     cutoffs: dict[str, Any]
+    rule: str | None = None
+    gate: dict[str, Any] | None = None
+    selectivity: dict[str, Any] | None = None
+    paper_verdict: str | None = None
+    paper_reasons: list[str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready document; the causal gate's fields only when set
+        (a document with only the paper's rule round-trips unchanged).
+
+        Returns
+        -------
+        dict
+        """
+        d = super().to_dict()
+        for k in ("rule", "gate", "selectivity", "paper_verdict", "paper_reasons"):
+            if d[k] is None:
+                del d[k]
+        return d
+
+    @property
+    def label(self) -> str | None:
+        """``"selective"``, ``"shared"`` or None (the selectivity label)."""
+        return (self.selectivity or {}).get("label")
+
+    @property
+    def shared_with(self) -> list[str]:
+        """The counter-concepts a shared region answers to as much, strongest first."""
+        return [e["name"] for e in (self.selectivity or {}).get("shared_with", [])]
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> VerdictRecord:
@@ -327,7 +368,8 @@ class VerdictRecord(_FlatRecord):
         """
         return cls(d["verdict"], d["coverage"], d["generated_evidence"],
                    d["measured_evidence"], list(d["reasons"]), dict(d["criteria"]),
-                   dict(d.get("cutoffs", {})))
+                   dict(d.get("cutoffs", {})), d.get("rule"), d.get("gate"),
+                   d.get("selectivity"), d.get("paper_verdict"), d.get("paper_reasons"))
 
 
 @dataclass(frozen=True)

@@ -72,16 +72,11 @@ NULL_SUBJECT = "synth-null"
 #: A true positive counts as *located* when its region's precision reaches this.
 LOCATED_PRECISION = 0.5
 #: Bump when the per-task record changes (invalidates resumed task files).
-RECORD_VERSION = "gtb-2"
+RECORD_VERSION = "gtb-3"
 
-#: The benchmark configuration: :data:`braincause.bench.null.SMALL` (every stage runs,
-#: ~10 s per warm run on one core) with the EVAL split enlarged towards the paper's
-#: (48 positives instead of 24, 16 edited positives instead of 8; the paper: 100 and 20),
-#: because the verdict's tests are run on that split. The same for every method.
-BENCH: dict[str, dict[str, Any]] = {
-    **{k: dict(v) for k, v in SMALL.items()},
-    "stimuli": {**SMALL["stimuli"], "n_positive_eval": 48, "n_edit_positives_eval": 16},
-}
+#: The benchmark configuration: :class:`~braincause.config.LocalizeConfig`'s defaults, the
+#: sizes users run (the benchmark measures the product). The same for every method.
+BENCH: dict[str, dict[str, Any]] = LocalizeConfig().to_dict()
 #: ``--quick``: SMALL as it is (the smallest configuration the pipeline is run with).
 QUICK: dict[str, dict[str, Any]] = {k: dict(v) for k, v in SMALL.items()}
 
@@ -333,6 +328,13 @@ def evaluate_run(result: Any, *, task: Task, cfg: LocalizeConfig, subject_areas:
         "coverage_level": rec.coverage["level"],
         "p_values": {c: v.p for c, v in rec.p_causal.items()},
         "paper_p_all_criteria": bool(p_all),
+        "paper_verdict": rec.verdict.paper_verdict,
+        "label": rec.verdict.label,
+        "shared_with": rec.verdict.shared_with,
+        "passes": _passes(rec.verdict),
+        "decoy_fraction": ({k: (rec.ground_truth.to_dict().get(k) or {}).get("inside_decoys")
+                            for k in ("causal", "activation")}
+                           if rec.ground_truth is not None else None),
         "voxelwise_fwer": {t: int(v["n_significant_fwer"]) for t, v in vw.items()
                            if isinstance(v, dict) and "n_significant_fwer" in v},
         "voxelwise_fdr": {t: int(v["n_significant_fdr"]) for t, v in vw.items()
@@ -344,6 +346,16 @@ def evaluate_run(result: Any, *, task: Task, cfg: LocalizeConfig, subject_areas:
         "rankings": {sig: top_k(maps[f"signal_{sig}"], keep, max(ALIGN_K)).tolist()
                      for sig in sorted({v[1] for v in METHODS.values()})},
     }
+
+
+def _passes(v) -> dict[str, bool]:
+    """Which test passed: the causal gate's (and its TRAIN candidate check) and each
+    of the paper's criteria under the paper's rule."""
+    out = {f"paper:{c}": bool(e.get("passes")) for c, e in (v.criteria or {}).items()}
+    if v.gate:
+        out["candidate"] = bool(v.gate.get("candidate"))
+        out.update({t: bool(e["passes"]) for t, e in v.gate["tests"].items()})
+    return out
 
 
 def _record_key(task: Task, cfg: LocalizeConfig) -> str:
@@ -675,6 +687,25 @@ def aggregate(records: Sequence[dict[str, Any]], *, n_top: int | None = None,
                             if r["represented"]]),
             "pairs_with_at_least_k_true_voxels": sum(r["n_true_voxels"] >= k for r in pairs)},
         "braincause_missed": missed_reasons(recs, alpha=alpha, required=required),
+        "power": power_table(pairs, nulls),
+        "decoy_fraction": {
+            "definition": "mean fraction of a region's voxels inside the decoy areas (cue-only "
+                          "areas), over every non-null run",
+            **{k: _mean([(r.get("decoy_fraction") or {}).get(k) for r in pairs])
+               for k in ("causal", "activation")}},
+        "paper_rule": {
+            "definition": "the paper's verdict rule (baseline-concept criteria) on the same "
+                          "region, reported beside braincause's causal gate",
+            "fpr": _rate(sum(r.get("paper_verdict") == "discovery" for r in pairs
+                             if not r["represented"]),
+                         sum(not r["represented"] for r in pairs)),
+            "tpr": _rate(sum(r.get("paper_verdict") == "discovery" for r in pairs
+                             if r["represented"]), sum(r["represented"] for r in pairs)),
+            "null_fwer": _rate(sum(r.get("paper_verdict") == "discovery" for r in nulls),
+                               len(nulls))},
+        "labels": {c: {r["subject"]: (r.get("label"), r.get("shared_with"))
+                       for r in pairs if r["concept"] == c and r["verdict"] == "discovery"}
+                   for c in sorted({r["concept"] for r in pairs})},
         "activation_region_verdict": {
             "definition": "braincause's corrected verdict applied to the Max Activation "
                           "(MAG) region, which localize tests beside its own",
@@ -687,6 +718,32 @@ def aggregate(records: Sequence[dict[str, Any]], *, n_top: int | None = None,
                                len(nulls)),
         },
     }
+
+
+def power_table(pairs: Sequence[dict[str, Any]], nulls: Sequence[dict[str, Any]]
+                ) -> dict[str, Any]:
+    """Per test (the causal gate's, the paper's criteria under its rule), the fraction of
+    runs in which it passes, among represented, unrepresented and null-subject runs.
+
+    Parameters
+    ----------
+    pairs : sequence of dict
+        Non-null task records.
+    nulls : sequence of dict
+        Null-subject task records.
+
+    Returns
+    -------
+    dict
+        ``{test: {"represented", "unrepresented", "null"}}``, each a rate with its
+        Clopper–Pearson interval.
+    """
+    groups = {"represented": [r for r in pairs if r["represented"]],
+              "unrepresented": [r for r in pairs if not r["represented"]],
+              "null": list(nulls)}
+    tests = sorted({t for rs in groups.values() for r in rs for t in r.get("passes", {})})
+    return {t: {g: _rate(sum(bool(r.get("passes", {}).get(t)) for r in rs), len(rs))
+                for g, rs in groups.items()} for t in tests}
 
 
 def _count(xs: Sequence[str]) -> dict[str, int]:

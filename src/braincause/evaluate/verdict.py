@@ -1,4 +1,8 @@
-"""The verdict: measured coverage × causal evidence (PAPER.md §7), explicit cut-offs.
+"""The paper's verdict rule: measured coverage × baseline-concept criteria (PAPER.md §7).
+
+braincause decides with the causal gate of :mod:`braincause.evaluate.causal`; this rule
+is applied to the same region and reported beside it (``paper_verdict`` in
+result.json), with its coverage levels shared.
 
 =========  ==========================  ==========================
 coverage   evidence                    verdict
@@ -38,12 +42,21 @@ class Verdict:
     measured_evidence: bool
     reasons: list[str] = field(default_factory=list)
     criteria: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gate: dict[str, Any] | None = None          # braincause's causal gate (evaluate.causal)
+    selectivity: dict[str, Any] | None = None   # its selectivity label
+    paper_verdict: str | None = None            # the paper's rule on the same region
+    paper_reasons: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "coverage": self.coverage,
-                "generated_evidence": self.generated_evidence,
-                "measured_evidence": self.measured_evidence, "reasons": self.reasons,
-                "criteria": self.criteria}
+        out = {"verdict": self.verdict, "coverage": self.coverage,
+               "generated_evidence": self.generated_evidence,
+               "measured_evidence": self.measured_evidence, "reasons": self.reasons,
+               "criteria": self.criteria}
+        if self.gate is not None:
+            out.update({"rule": "causal gate", "gate": self.gate,
+                        "selectivity": self.selectivity, "paper_verdict": self.paper_verdict,
+                        "paper_reasons": self.paper_reasons})
+        return out
 
 
 def coverage_level(n_measured_pos: int, negatives_per_counter: dict[str, int],

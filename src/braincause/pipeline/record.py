@@ -484,6 +484,7 @@ def format_summary(d: dict[str, Any]) -> str:
              f"verdict: {v['verdict'].upper()}  (coverage {v['coverage']}, generated evidence "
              f"{'strong' if v['generated_evidence'] else 'weak'}, measured evidence "
              f"{'strong' if v['measured_evidence'] else 'weak'})",
+             *_gate_lines(v),
              f"region: {r['size']} voxels ({r['rule']}, ranking {r['ranking']})",
              f"  eval generated  S_pos {_fmt_ci(r['scores']['eval_generated'], 's_pos')}  "
              f"S_neg {_fmt_ci(r['scores']['eval_generated'], 's_neg')}  "
@@ -502,3 +503,19 @@ def format_summary(d: dict[str, Any]) -> str:
         lines.append(f"  activation-only region precision {a['precision']:.2f}, "
                      f"dice {a['dice']:.2f}; verdict {d['activation_verdict']}")
     return "\n".join(lines)
+
+
+def _gate_lines(v: dict[str, Any]) -> list[str]:
+    """The causal gate's tests, the selectivity label and the paper's rule, one line."""
+    gate = v.get("gate")
+    if not gate:
+        return []
+    tests = ", ".join(f"{k} p {t['p'] if t['p'] is not None else 'n/a'}"
+                      f" ({'pass' if t['passes'] else 'fail'})"
+                      for k, t in gate["tests"].items())
+    sel = v.get("selectivity") or {}
+    label = sel.get("label")
+    if label == "shared":
+        label = "shared with " + ", ".join(e["name"] for e in sel.get("shared_with", []))
+    return [f"  causal gate: {tests}; {label or 'no selectivity label'}; the paper's rule: "
+            f"{v.get('paper_verdict')}"]

@@ -97,7 +97,8 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     baselines, base = S.baseline_scores(ctx, concept, counters, masks, progress=say)
     p = {k: baseline_p_values(scores[k], base[k]) for k in masks}
     voxelwise = S.voxelwise_tests(ctx, ev, regions.causal, seeds, progress=say)
-    decision = S.decide_verdicts(ctx, ev, p["causal"], p["activation"], scores)
+    decision = S.decide_verdicts(ctx, ev, p["causal"], p["activation"], scores, masks, seeds,
+                                 concept)
     data = result_document(ctx, concept, seed, ds, ev, regions, scores, baselines, p,
                            voxelwise, decision, with_folder=out is not None)
     data["run"] = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

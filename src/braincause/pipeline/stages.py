@@ -30,10 +30,13 @@ class RunSeeds:
     ----------
     boot : tuple of SeedSequence
     perm : tuple of SeedSequence
+    gate : tuple of SeedSequence
+        The causal region's and the activation region's gate tests.
     """
 
     boot: tuple[np.random.SeedSequence, ...]
     perm: tuple[np.random.SeedSequence, ...]
+    gate: tuple[np.random.SeedSequence, ...] = ()
 
     @classmethod
     def from_seed(cls, seed: int) -> RunSeeds:
@@ -50,7 +53,8 @@ class RunSeeds:
         root = np.random.SeedSequence([seed, 2605])
         boot = root.spawn(4)
         perm = root.spawn(6)[4:]  # children 8 and 9 (the second spawn continues the count)
-        return cls(tuple(boot), tuple(perm))
+        gate = root.spawn(2)      # children 10 and 11
+        return cls(tuple(boot), tuple(perm), tuple(gate))
 
 
 # ------------------------------------------------------------------ stimuli
@@ -77,7 +81,7 @@ def build_baseline_dataset(name: str, roles: dict[str, Any], cfg: LocalizeConfig
                                 seed=cfg.stats.baseline_seed,
                                 threshold=cfg.stimuli.verifier_threshold,
                                 absent_threshold=cfg.stimuli.absent_threshold,
-                                use_cache=use_cache, with_images=False)
+                                use_cache=use_cache, with_images=False, with_controls=False)
 
 
 def build_stimuli(ctx: RunContext, concept: ResolvedQuery, seed: int, *,
@@ -133,12 +137,53 @@ class ScoringSet:
     edits : ndarray of shape (n_edits, n_voxels) or None
     edit_of : ndarray of shape (n_edits,) or None
         The positive each edit came from.
+    edit_removal : ndarray of shape (n_edits,), bool, or None
+        The edit removes the concept (rather than replacing it by another object).
+    controls : ndarray of shape (n_controls, n_voxels) or None
+        Cue controls (:mod:`braincause.stimuli.controls`).
+    control_of : ndarray of shape (n_controls,) or None
+    neg_label : ndarray of shape (n_negatives,), str, or None
+        Each negative's counter-concept.
+    control_kind : ndarray of shape (n_controls,), str, or None
+        ``"scramble"``, ``"neutral"`` or ``"cue:<object>"``
+        (:mod:`braincause.stimuli.controls`).
     """
 
     pos: np.ndarray
     neg: np.ndarray | None = None
     edits: np.ndarray | None = None
     edit_of: np.ndarray | None = None
+    edit_removal: np.ndarray | None = None
+    controls: np.ndarray | None = None
+    control_of: np.ndarray | None = None
+    neg_label: np.ndarray | None = None
+    control_kind: np.ndarray | None = None
+
+    def causal_arrays(self, mask: np.ndarray):
+        """The region-averaged responses the causal gate reads
+        (:class:`braincause.evaluate.causal.CausalArrays`).
+
+        Parameters
+        ----------
+        mask : ndarray of shape (n_voxels,), bool
+
+        Returns
+        -------
+        CausalArrays
+        """
+        from braincause.evaluate.causal import CausalArrays
+        from braincause.scoring import region_average
+
+        def avg(x):
+            return np.zeros(0) if x is None or not len(x) else region_average(x, mask)
+
+        def arr(x, dtype):
+            return np.zeros(0, dtype) if x is None else np.asarray(x, dtype)
+
+        return CausalArrays(region_average(self.pos, mask), avg(self.edits),
+                            arr(self.edit_of, int), arr(self.edit_removal, bool),
+                            avg(self.controls), arr(self.control_of, int), avg(self.neg),
+                            arr(self.neg_label, str), arr(self.control_kind, str))
 
     def averages(self, mask: np.ndarray) -> tuple[Any, Any, Any, Any]:
         """Region-averaged responses.
@@ -172,7 +217,9 @@ def generated_set(ds, Y: np.ndarray, split: str) -> ScoringSet:
     ScoringSet
     """
     s = ds.scoring_sets(split)
-    return ScoringSet(Y[s["pos"]], Y[s["neg"]], Y[s["edit"]], s["edit_of"])
+    return ScoringSet(Y[s["pos"]], Y[s["neg"]], Y[s["edit"]], s["edit_of"], s["edit_removal"],
+                      Y[s["control"]], s["control_of"], ds.counter[s["neg"]],
+                      ds.counter[s["control"]])
 
 
 def measured_set(Y: np.ndarray, ms) -> ScoringSet:
@@ -202,6 +249,9 @@ class Evidence:
         The measured retrievals of each split.
     gen_train, gen_eval, meas_train, meas_eval : ScoringSet
         The scoring sets built on them.
+    meas_eval_rest : ndarray of shape (n_images, n_voxels) or None
+        Measured responses to the held-out images that confidently do not show the
+        concept (the causal gate's measured comparison).
     """
 
     Y: np.ndarray = field(repr=False)
@@ -212,6 +262,7 @@ class Evidence:
     gen_eval: ScoringSet = field(repr=False)
     meas_train: ScoringSet = field(repr=False)
     meas_eval: ScoringSet = field(repr=False)
+    meas_eval_rest: np.ndarray | None = field(default=None, repr=False)
 
 
 def retrieve(ctx: RunContext, name: str, label: str, counters: list[Any], split: str):
@@ -264,7 +315,32 @@ def gather_evidence(ctx: RunContext, concept: ResolvedQuery, ds, *,
     Y_meas = ctx.subj.responses
     return Evidence(Y, m["train"], m["eval"], m["pool"], generated_set(ds, Y, "train"),
                     generated_set(ds, Y, "eval"), measured_set(Y_meas, m["train"]),
-                    measured_set(Y_meas, m["eval"]))
+                    measured_set(Y_meas, m["eval"]),
+                    Y_meas[held_out_absent(ctx, concept.name, m["eval"])])
+
+
+def held_out_absent(ctx: RunContext, name: str, m_eval) -> np.ndarray:
+    """Held-out measured images that confidently do not show ``name`` (the verifier's
+    absent test) and were not retrieved as its positives.
+
+    Parameters
+    ----------
+    ctx : RunContext
+    name : str
+    m_eval : MeasuredSets
+
+    Returns
+    -------
+    ndarray of int
+    """
+    test = np.asarray(ctx.subj.test_indices, int)
+    if getattr(ctx.pool_verifier, "lazy", False):
+        # a verifier that reads pixels (CLIP, a VLM) is not asked about the whole split:
+        # the images retrieval ranked as likeliest positives are left out instead
+        return test[~np.isin(test, np.r_[m_eval.positives, m_eval.positives_unverified])]
+    gone = np.asarray(ctx.pool_verifier.absent(name)[test], bool)
+    out = test[gone]
+    return out[~np.isin(out, m_eval.positives)]
 
 
 # ------------------------------------------------------------------ signals and regions
@@ -329,7 +405,8 @@ def propose_regions(ctx: RunContext, concept: ResolvedQuery, ev: Evidence, *,
     say("scoring voxels")
     cfg, k_hard = ctx.cfg, ctx.cfg.region.k_hard
     g = ev.gen_train
-    gen = {"pos": g.pos, "neg": g.neg, "edits": g.edits, "edit_of": g.edit_of}
+    gen = {"pos": g.pos, "neg": g.neg, "edits": g.edits, "edit_of": g.edit_of,
+           "edit_removal": g.edit_removal, "controls": g.controls, "control_of": g.control_of}
     meas = {"pos": ev.meas_train.pos, "neg": ev.meas_train.neg}
     Yp = ctx.Y_pool
     pool = {"pos_unverified": Yp[ev.m_pool.positives_unverified],
@@ -534,6 +611,8 @@ class Decision:
     level : str
     coverage_eval : dict
     verdict, activation_verdict : Verdict
+        braincause's causal gate (:mod:`braincause.evaluate.causal`), with the paper's
+        rule beside it (``Verdict.paper``).
     """
 
     level: str
@@ -543,8 +622,15 @@ class Decision:
 
 
 def decide_verdicts(ctx: RunContext, ev: Evidence, p_causal: dict[str, Any],
-                    p_act: dict[str, Any], scores: dict[str, dict[str, Any]]) -> Decision:
-    """Coverage of the held-out measured images and the verdict of each region.
+                    p_act: dict[str, Any], scores: dict[str, dict[str, Any]],
+                    masks: dict[str, np.ndarray] | None = None,
+                    run_seeds: RunSeeds | None = None,
+                    concept: ResolvedQuery | None = None) -> Decision:
+    """Coverage of the held-out measured images and the verdict of each region: the
+    causal gate decides (:func:`braincause.evaluate.causal.causal_gate`), the
+    selectivity test labels (:func:`braincause.evaluate.causal.selectivity`), and the
+    paper's baseline-concept rule (:func:`braincause.evaluate.verdict.decide`) is kept
+    beside them.
 
     Parameters
     ----------
@@ -554,6 +640,12 @@ def decide_verdicts(ctx: RunContext, ev: Evidence, p_causal: dict[str, Any],
         Each region's criteria (:func:`braincause.evaluate.criteria.baseline_p_values`).
     scores : dict
         Each region's scores (:func:`score_region`).
+    masks : dict of str to ndarray of shape (n_voxels,), bool, optional
+        The two regions (without them only the paper's rule is applied).
+    run_seeds : RunSeeds, optional
+        Seeds of the gate's permutation tests (default: seed 0's).
+    concept : ResolvedQuery, optional
+        Needed with ``masks`` (stand-in objects are checked against its images).
 
     Returns
     -------
@@ -566,7 +658,119 @@ def decide_verdicts(ctx: RunContext, ev: Evidence, p_causal: dict[str, Any],
                              desired_negatives=cfg.stimuli.n_negative_prompts)
     level, reasons = coverage_level(cov["positives"], cov["negatives_per_counter"],
                                     cfg.verdict)
-    v = {key: decide(p, level, reasons, cfg.verdict, alpha=cfg.stats.alpha,
-                     train_causal=scores[key]["train_generated"]["s_causal"])
-         for key, p in (("causal", p_causal), ("activation", p_act))}
+    paper = {key: decide(p, level, reasons, cfg.verdict, alpha=cfg.stats.alpha,
+                         train_causal=scores[key]["train_generated"]["s_causal"]
+                         if scores[key] else None)
+             for key, p in (("causal", p_causal), ("activation", p_act))}
+    if masks is None or concept is None:
+        return Decision(level, cov, paper["causal"], paper["activation"])
+    seeds = (run_seeds or RunSeeds.from_seed(0)).gate
+    v = {key: gated_verdict(ctx, concept, ev, masks[key], level, reasons, paper[key],
+                            seeds[j])
+         for j, key in enumerate(("causal", "activation"))}
     return Decision(level, cov, v["causal"], v["activation"])
+
+
+def gated_verdict(ctx: RunContext, concept: ResolvedQuery, ev: Evidence, mask: np.ndarray,
+                  level: str, reasons: list[str], paper, random_state: Any):
+    """One region's causal gate and selectivity label, as a
+    :class:`~braincause.evaluate.verdict.Verdict` carrying the paper's rule.
+
+    Parameters
+    ----------
+    ctx : RunContext
+    concept : ResolvedQuery
+    ev : Evidence
+    mask : ndarray of shape (n_voxels,), bool
+    level : {"high", "low"}
+    reasons : list of str
+        The coverage reasons.
+    paper : Verdict
+        The paper's rule on the same region.
+    random_state : SeedSequence
+
+    Returns
+    -------
+    Verdict
+    """
+    import dataclasses
+
+    from braincause.evaluate.causal import causal_gate, selectivity
+    from braincause.scoring import region_average
+
+    st = ctx.cfg.stats
+    s_gate, s_sel = np.random.SeedSequence(random_state.generate_state(4)).spawn(2)
+    if not mask.any():
+        return dataclasses.replace(paper, verdict="inconclusive" if level == "low"
+                                   else "rejected", paper_verdict=paper.verdict,
+                                   reasons=[*reasons, "the region is empty"])
+    train, held = ev.gen_train.causal_arrays(mask), ev.gen_eval.causal_arrays(mask)
+    mp = region_average(ev.meas_eval.pos, mask) if len(ev.meas_eval.pos) else None
+    mr = (region_average(ev.meas_eval_rest, mask)
+          if ev.meas_eval_rest is not None and len(ev.meas_eval_rest) else None)
+    gate = causal_gate(train, held, mp, mr, coverage=level, alpha=st.alpha,
+                       n_permutations=st.n_gate_permutations, random_state=s_gate,
+                       coverage_reasons=reasons,
+                       set_aside=standins_set_aside(ctx, concept, ev, mask,
+                                                    train.control_kind))
+    sel = selectivity(train, held, alpha=st.alpha, n_permutations=st.n_gate_permutations,
+                      random_state=s_sel)
+    reasons = list(gate.reasons)
+    if sel.label == "shared":
+        reasons.append("shared with " + ", ".join(
+            f"{e['name']} (mean {e['mean']:.3g} vs {e['positives_mean']:.3g})"
+            for e in sel.shared_with))
+    elif sel.label == "selective":
+        reasons.append(f"selective: beats the hardest counter-concept ({sel.hardest}, "
+                       f"p {sel.test.p:.3g})")
+    return dataclasses.replace(
+        paper, verdict=gate.verdict,
+        generated_evidence=bool(gate.candidate and gate.tests["controls_gen"].passes),
+        measured_evidence=bool(gate.tests["activation_meas"].passes), reasons=reasons,
+        gate=gate.to_dict(), selectivity=sel.to_dict(), paper_verdict=paper.verdict,
+        paper_reasons=list(paper.reasons))
+
+
+def standins_set_aside(ctx: RunContext, concept: ResolvedQuery, ev: Evidence,
+                       mask: np.ndarray, kinds: np.ndarray | None) -> dict[str, str]:
+    """The stand-in objects that measured TRAIN images do not confirm as competitors of
+    the concept (:func:`braincause.evaluate.causal.standin_is_competitor`), each with
+    its reason. Measured images of a stand-in are retrieved like a counter-concept's
+    (verified to show it and not the concept).
+
+    Parameters
+    ----------
+    ctx : RunContext
+    concept : ResolvedQuery
+    ev : Evidence
+    mask : ndarray of shape (n_voxels,), bool
+    kinds : ndarray of str or None
+        The controls' kinds.
+
+    Returns
+    -------
+    dict of str to str
+    """
+    from braincause.evaluate.causal import standin_is_competitor
+    from braincause.plan.base import CounterConcept
+    from braincause.scoring import region_average
+
+    names = sorted(k.split(":", 1)[1] for k in
+                   set(np.asarray(kinds if kinds is not None else [], str).tolist())
+                   if k.startswith("cue:") and k != "cue:stand-in")
+    if not names or not len(ev.meas_train.pos):
+        return {}
+    Ym = ctx.subj.responses
+    counters = [CounterConcept(n, n, "stand-in", "a control's stand-in object") for n in names]
+    got = retrieve(ctx, concept.name, concept.label, counters, "train").negatives
+    pos = region_average(ev.meas_train.pos, mask)
+    every = region_average(Ym[np.asarray(ctx.subj.train_indices, int)], mask)
+    out = {}
+    for n in names:
+        idx = got.get(n)
+        x = region_average(Ym[idx], mask) if idx is not None and len(idx) else None
+        if not standin_is_competitor(pos, every, x):
+            out[f"cue:{n}"] = (f"its {len(x)} measured TRAIN images drive the region by "
+                      f"{float(np.mean(x) - np.mean(every)):.3g}, under half the concept's "
+                      f"{float(np.mean(pos) - np.mean(every)):.3g}")
+    return out

@@ -372,6 +372,44 @@ class EmbeddedPromptWriter:
         return out
 
 
+    def control_instructions(self, concept: str, scene: Scene, *,
+                             random_state: Any = None) -> list[str]:
+        """Stand-in controls of ``concept`` in ``scene`` (:mod:`braincause.stimuli.controls`):
+        the concept replaced, in its box and colour, by a neutral object and by one
+        unrelated object per visual cue of it (round, warm, dishware, sign shape, …).
+
+        Parameters
+        ----------
+        concept : str
+            A concept of the synthetic vocabulary.
+        scene : Scene
+            The positive image's scene.
+        random_state : None, int, SeedSequence or Generator
+            Unused (the stand-ins are the closest matches); accepted like
+            :meth:`edit_instructions`.
+
+        Returns
+        -------
+        list of str
+            ``replace the X with a Y`` instructions; empty for concepts that are not
+            objects (scenes, poses, interactions: their scrambled footprint is the
+            control) or when the scene does not show the concept.
+        """
+        target = CONCEPTS[concept]
+        if not target.present(scene):
+            return []
+        if target.kind in ("category", "group"):
+            members = sorted({o.category for o in scene.objects if o.category in target.members})
+            noun = CATEGORIES[members[0]].noun if len(members) == 1 else target.label
+            kin = _kin(target.members)
+        elif concept == "hands_in_action":
+            members = sorted({o.category for o in held_tools(scene)})
+            noun = CATEGORIES[members[0]].noun if len(members) == 1 else "tool"
+            kin = _kin(TOOLS)
+        else:
+            return []
+        return [f"replace the {noun} with {_noun(c)}" for c in standins(members[0], kin)]
+
 def _replacements(cat: str, banned: set[str]) -> list[str]:
     """Objects that can stand in ``cat``'s box without being the concept."""
     c = CATEGORIES[cat]
@@ -411,3 +449,53 @@ def _requires(counter: CounterConcept, target: Concept) -> bool:
         return True
     ok = [c.present(s) and not target.present(s) for s in scenes]
     return sum(ok) < 4
+
+
+#: Groups with category-selective cortex in the literature (faces, bodies, animals,
+#: words, food, tools): never a *neutral* stand-in.
+_SALIENT_GROUPS = frozenset({"people", "animals", "text", "food", "tools"})
+
+
+def _kin(members) -> set[str]:
+    """``members`` and every category of their groups (never a stand-in for them)."""
+    groups = {CATEGORIES[m].group for m in members}
+    return set(members) | {k for k, c in CATEGORIES.items() if c.group in groups}
+
+
+def _aspect_cost(a: str, b: str) -> float:
+    import math
+
+    (aw, ah), (bw, bh) = CATEGORIES[a].size, CATEGORIES[b].size
+    return abs(math.log((aw / ah) / (bw / bh)))
+
+
+def standins(cat: str, kin: set[str]) -> list[str]:
+    """Stand-in categories for ``cat`` (shown in its box and colour): a neutral one (no
+    visual cue and no salient group, the closest aspect ratio) and, for each of
+    ``cat``'s cue attributes (not the ones naming its identity), the closest unrelated
+    category carrying that cue.
+
+    Parameters
+    ----------
+    cat : str
+    kin : set of str
+        Categories that may not stand in (the concept's and their groups').
+
+    Returns
+    -------
+    list of str
+        Distinct categories, the neutral one first.
+    """
+    ok = [k for k, c in CATEGORIES.items()
+          if k not in kin and c.layer not in ("stuff", "part", "sky", "far")]
+    neutral = sorted((k for k in ok if CATEGORIES[k].group not in _SALIENT_GROUPS),
+                     key=lambda k: (len(CATEGORIES[k].attributes), _aspect_cost(cat, k), k))
+    out = neutral[:1]
+    for attr in sorted(CATEGORIES[cat].attributes - IDENTITY_ATTRS):
+        carriers = sorted((k for k in ok if attr in CATEGORIES[k].attributes),
+                          key=lambda k: (CATEGORIES[k].group in _SALIENT_GROUPS,
+                                         len(CATEGORIES[k].attributes),
+                                         _aspect_cost(cat, k), k))
+        if carriers and carriers[0] not in out:
+            out.append(carriers[0])
+    return out

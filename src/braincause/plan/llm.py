@@ -134,6 +134,9 @@ NEGATIVE_TEMPLATE = (
     'Answer with JSON of the form {{"prompts": ["...", "..."]}} holding exactly {n} strings.'
 )
 
+#: The stand-in control instruction (:meth:`ChatPromptWriter.control_instructions`).
+STANDIN_TEMPLATE = ("replace the {concept} with a plain, unrelated object of the same shape, "
+                    "size and colour, in the same place")
 EDIT_TEMPLATE = (
     'A photograph was generated from this description: "{scene}".\n'
     'Write {n} different instructions for an image-editing model. Each instruction makes one '
@@ -719,6 +722,26 @@ class ChatPromptWriter:
                 UNNAMED_CORRECTION.format(where=_where(bad, "instruction"),
                                           terms=_quote_terms(terms)))
         return self._string_batches(n, seed, text, "instructions", "instruction", check)
+
+    def control_instructions(self, concept: str, scene: Any, *,
+                             random_state: Any = None) -> list[str]:
+        """The stand-in control of ``concept`` (:mod:`braincause.stimuli.controls`): one
+        instruction asking the editor for a neutral object of the concept's shape, size
+        and colour in its place. A fixed template (no request to the model).
+
+        Parameters
+        ----------
+        concept : str
+        scene : str or object
+            Unused (the template names only the concept).
+        random_state : int, Generator or None
+            Unused.
+
+        Returns
+        -------
+        list of str, length 1
+        """
+        return [STANDIN_TEMPLATE.format(concept=_label(concept))]
 
 
 def _counter_item(it: Any, i: int) -> CounterConcept:

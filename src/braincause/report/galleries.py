@@ -23,7 +23,7 @@ from braincause.report.run import ReportRun
 __all__ = ["Galleries", "NegativeGroup", "Pair", "Thumb", "select_galleries"]
 
 MAX_PAIRS = 12
-MAX_EDITS_PER_PAIR = 4
+MAX_EDITS_PER_PAIR = 6
 MAX_NEGATIVES_PER_COUNTER = 6
 MAX_REJECTIONS = 12
 
@@ -39,7 +39,7 @@ class Thumb:
     uri : str
         The thumbnail as a ``data:image/jpeg`` URI.
     role : str
-        ``"positive"``, ``"negative"`` or ``"edit"``.
+        ``"positive"``, ``"negative"``, ``"edit"`` or ``"control"``.
     split : str
         ``"train"`` or ``"eval"``.
     text : str
@@ -170,13 +170,14 @@ def select_galleries(run: ReportRun) -> Galleries:
     Galleries
     """
     items = [e for e in run.manifest if e.get("file")]
-    by_role: dict[str, list[dict[str, Any]]] = {"positive": [], "negative": [], "edit": []}
+    by_role: dict[str, list[dict[str, Any]]] = {"positive": [], "negative": [], "edit": [],
+                                                "control": []}
     for e in _order(items):
         by_role[e["role"]].append(e)
 
-    # positives next to their kept edits
+    # positives next to their kept edits, then their cue controls
     edits_of: dict[int, list[dict[str, Any]]] = {}
-    for e in by_role["edit"]:
+    for e in by_role["edit"] + by_role["control"]:
         if e["kept"] and e.get("parent") is not None:
             edits_of.setdefault(int(e["parent"]), []).append(e)
     with_edits = [e for e in by_role["positive"] if e["kept"] and int(e["id"]) in edits_of]

@@ -24,7 +24,7 @@ __all__ = ["ReportRun", "load_run"]
 #: result.json keys the report reads (everything else is optional).
 RESULT_KEYS = ("query", "concept", "subject", "verdict", "region", "activation_region",
                "p_values", "coverage", "stimuli")
-ROLES = ("positive", "negative", "edit")
+ROLES = ("positive", "negative", "edit", "control")
 
 _RERUN = "rerun `braincause localize CONCEPT --out DIR` to rewrite the folder"
 

@@ -32,9 +32,22 @@ from braincause.exceptions import UserInputError
 
 K_HARD = 10
 
-__all__ = ["K_HARD", "VoxelScores", "hard_mean", "hardest_edit", "region_average",
-           "region_point_scores", "region_scores", "s_causal", "s_edit", "s_neg", "s_pos",
-           "voxel_scores"]
+__all__ = [
+    "K_HARD",
+    "VoxelScores",
+    "control_differences",
+    "hard_mean",
+    "hardest_edit",
+    "region_average",
+    "region_point_scores",
+    "region_scores",
+    "s_causal",
+    "s_control",
+    "s_edit",
+    "s_neg",
+    "s_pos",
+    "voxel_scores",
+]
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,63 @@ def hardest_edit(edits: np.ndarray, edit_of: np.ndarray, n_pos: int
     has[np.unique(edit_of)] = True
     out[~np.isfinite(out)] = np.nan
     return out, has
+
+
+def control_differences(pos: np.ndarray, edits: np.ndarray | None, edit_of: np.ndarray | None,
+                        edit_removal: np.ndarray | None, controls: np.ndarray | None,
+                        control_of: np.ndarray | None) -> np.ndarray:
+    """Each positive minus the hardest of its removal edits and cue controls (braincause's
+    causal difference, :mod:`braincause.evaluate.causal`), for the positives that have
+    at least one of them.
+
+    Parameters
+    ----------
+    pos : ndarray of shape (n_pos,) or (n_pos, n_voxels)
+    edits : ndarray of shape (n_edits,) or (n_edits, n_voxels), or None
+    edit_of : ndarray of shape (n_edits,), int, or None
+    edit_removal : ndarray of shape (n_edits,), bool, or None
+        Which edits remove the concept; replacements are left out.
+    controls : ndarray of shape (n_controls,) or (n_controls, n_voxels), or None
+    control_of : ndarray of shape (n_controls,), int, or None
+
+    Returns
+    -------
+    ndarray of shape (n_compared,) or (n_compared, n_voxels), float64
+    """
+    pos = np.asarray(pos, np.float64)
+    rows, of = [], []
+    if edits is not None and len(edits):
+        rem = np.asarray(edit_removal, bool)
+        rows.append(np.asarray(edits, np.float64)[rem])
+        of.append(np.asarray(edit_of, int)[rem])
+    if controls is not None and len(controls):
+        rows.append(np.asarray(controls, np.float64))
+        of.append(np.asarray(control_of, int))
+    if not rows or not sum(len(o) for o in of):
+        return np.zeros((0, *pos.shape[1:]))
+    hard, has = hardest_edit(np.concatenate(rows), np.concatenate(of), len(pos))
+    return pos[has] - hard[has]
+
+
+def s_control(pos: np.ndarray, edits: np.ndarray | None, edit_of: np.ndarray | None,
+              edit_removal: np.ndarray | None, controls: np.ndarray | None,
+              control_of: np.ndarray | None) -> np.ndarray:
+    """S_control: the mean of :func:`control_differences` over the compared positives
+    (NaN without removal edits or controls).
+
+    Parameters
+    ----------
+    pos, edits, edit_of, edit_removal, controls, control_of
+        As :func:`control_differences`.
+
+    Returns
+    -------
+    ndarray of shape () or (n_voxels,)
+    """
+    d = control_differences(pos, edits, edit_of, edit_removal, controls, control_of)
+    if not len(d):
+        return np.full(np.asarray(pos).shape[1:], np.nan)
+    return d.mean(axis=0)
 
 
 def s_pos(pos: np.ndarray, axis: int = 0) -> np.ndarray:

@@ -11,6 +11,8 @@ CSG       S_neg, generated positives vs generated semantic negatives
 CSM       S_neg, measured positives vs measured negatives
 CSL       S_neg, verified pool positives vs verified pool negatives
 CEG       S_edit on generated counterfactual edits
+CEC       S_control: positive minus the hardest of its removal edits and cue
+          controls (braincause's, :mod:`braincause.stimuli.controls`)
 ========  ==============================================================
 
 "Pool" is the subject's measured images run through the encoder (predicted
@@ -28,9 +30,9 @@ from __future__ import annotations
 import numpy as np
 
 from braincause.exceptions import UserInputError
-from braincause.scoring import K_HARD, voxel_scores
+from braincause.scoring import K_HARD, s_control, voxel_scores
 
-SIGNALS = ("MAG", "MAM", "MAL", "MALF", "CSG", "CSM", "CSL", "CEG")
+SIGNALS = ("MAG", "MAM", "MAL", "MALF", "CSG", "CSM", "CSL", "CEG", "CEC")
 COMBINED = ("CEG", "CSG", "CSL", "MALF", "CSM")
 
 __all__ = ["COMBINED", "SIGNALS", "combine_signals", "ranking_signals", "zscore"]
@@ -67,6 +69,9 @@ def ranking_signals(*, gen: dict[str, np.ndarray], measured: dict[str, np.ndarra
     g = voxel_scores(gen["pos"], gen.get("neg"), gen.get("edits"), gen.get("edit_of"),
                      k_hard=k_hard)
     out["MAG"], out["CSG"], out["CEG"] = g.s_pos, g.s_neg, g.s_edit
+    if gen.get("controls") is not None and len(gen["controls"]):
+        out["CEC"] = s_control(gen["pos"], gen.get("edits"), gen.get("edit_of"),
+                               gen.get("edit_removal"), gen["controls"], gen["control_of"])
     for name, src, key in (("MAM", measured, "pos"), ("MAL", pool, "pos_unverified"),
                            ("MALF", pool, "pos")):
         if src is not None and src.get(key) is not None and len(src[key]):

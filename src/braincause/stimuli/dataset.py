@@ -8,7 +8,11 @@
    concept and negatives that do not;
 4. **edit** — the first ``n_edit_positives[split]`` *verified* positives of each split
    (in generation order, which is random) get up to ``n_edits`` instructions each;
-5. **verify edits** — keep edits that no longer show the concept.
+5. **verify edits** — keep edits that no longer show the concept (by the verifier, or
+   by the scene record of an exact edit);
+6. **controls** — every edited positive gets its cue controls
+   (:mod:`braincause.stimuli.controls`): the writer's stand-ins, rendered by the
+   editor, and the positive scrambled in place under its removal edit's footprint.
 
 Each stage is written to ``cache_dir()/datasets/<concept>-<key>/`` (atomic writes),
 keyed by a hash of the concept, seed, sizes, package version and every backend's
@@ -32,13 +36,20 @@ import numpy as np
 from braincause._version import __version__
 from braincause.exceptions import DataError, UserInputError
 from braincause.plan.base import Plan, make_plan
+from braincause.stimuli.controls import (
+    CONTROLS_VERSION,
+    changed_mask,
+    is_removal,
+    scramble_in_place,
+    standin_object,
+)
 from braincause.stimuli.generate import Generated
 from braincause.synth.scene import Scene
 from braincause.utils import atomic_write_bytes, cache_dir
 
 DATASET_VERSION = "causal-dataset-1"
 Progress = Callable[[str], None]
-ROLES = ("positive", "negative", "edit")
+ROLES = ("positive", "negative", "edit", "control")
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,7 @@ class DatasetSizes:
     n_positive: dict[str, int] = field(default_factory=lambda: {"train": 200, "eval": 100})
     n_counter: int = 10
     n_negative_prompts: int = 10
-    n_edit_positives: dict[str, int] = field(default_factory=lambda: {"train": 50, "eval": 20})
+    n_edit_positives: dict[str, int] = field(default_factory=lambda: {"train": 50, "eval": 100})
     n_edits: int = 10
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,11 +91,12 @@ class CausalDataset:
 
     concept: str
     key: str
-    role: np.ndarray          # (n_items,) "positive" | "negative" | "edit"
+    role: np.ndarray          # (n_items,) "positive" | "negative" | "edit" | "control"
     split: np.ndarray         # (n_items,) "train" | "eval"
     text: list[str]           # prompt, or edit instruction
-    counter: np.ndarray       # (n_items,) counter-concept label ("" unless a negative)
-    parent: np.ndarray        # (n_items,) int: the edited positive's row, or -1
+    counter: np.ndarray       # (n_items,) a negative's counter-concept label, a control's
+    #                           kind ("scramble", "neutral", "cue:<object>"), else ""
+    parent: np.ndarray        # (n_items,) int: the edited (controlled) positive's row, or -1
     ok: np.ndarray            # (n_items,) bool: an image was produced
     presence: np.ndarray      # (n_items,) verifier's P(concept present), NaN if not ok
     kept: np.ndarray          # (n_items,) bool: produced and passed verification
@@ -109,14 +121,20 @@ class CausalDataset:
 
     def scoring_sets(self, split: str) -> dict[str, np.ndarray]:
         """Rows for scoring a split: ``pos``, ``neg``, ``edit`` and ``edit_of`` (the
-        position in ``pos`` of each edit's positive); only kept items, and only edits of
-        kept positives."""
+        position in ``pos`` of each edit's positive), ``edit_removal`` (the edit removes
+        rather than replaces the concept), ``control`` and ``control_of``
+        (:mod:`braincause.stimuli.controls`); only kept items, and only edits and controls
+        of kept positives."""
         pos = self.indices("positive", split)
         where = {int(r): i for i, r in enumerate(pos)}
         edits = [int(r) for r in self.indices("edit", split) if int(self.parent[r]) in where]
+        ctrl = [int(r) for r in self.indices("control", split) if int(self.parent[r]) in where]
         return {"pos": pos, "neg": self.indices("negative", split),
                 "edit": np.array(edits, int),
-                "edit_of": np.array([where[int(self.parent[r])] for r in edits], int)}
+                "edit_of": np.array([where[int(self.parent[r])] for r in edits], int),
+                "edit_removal": np.array([is_removal(self.text[r]) for r in edits], bool),
+                "control": np.array(ctrl, int),
+                "control_of": np.array([where[int(self.parent[r])] for r in ctrl], int)}
 
     def retention(self) -> dict[str, Any]:
         """Planned / generated / verified counts per role and split, and per counter-concept."""
@@ -207,12 +225,14 @@ BATCH_CHUNK = 50
 
 def _generate_all(items: list[dict], image_size: int, progress: Progress | None,
                   label: str, make_batch=None
-                  ) -> tuple[np.ndarray, list[dict | None], np.ndarray, list[str]]:
+                  ) -> tuple[np.ndarray, list[dict | None], np.ndarray, np.ndarray, list[str]]:
     """Run every item (``item["run"]()``, or ``make_batch(chunk)`` in chunks when the
-    role generates batches) and collect images, scene records, success and errors."""
+    role generates batches) and collect images, scene records, success, exactness (the
+    image is the render of its scene record) and errors."""
     imgs = np.zeros((len(items), image_size, image_size, 3), np.uint8)
     scenes: list[dict | None] = []
     ok = np.zeros(len(items), bool)
+    exact = np.zeros(len(items), bool)
     errors: list[str] = []
     step = BATCH_CHUNK if make_batch is not None else 1
     for start in range(0, len(items), step):
@@ -226,11 +246,12 @@ def _generate_all(items: list[dict], image_size: int, progress: Progress | None,
             if g.image is not None:
                 imgs[i] = _fit(g.image, image_size)
                 ok[i] = True
+                exact[i] = bool(g.exact) and g.scene is not None
             scenes.append(g.scene.to_dict() if g.scene is not None else None)
             errors.append(g.error)
             if progress and (i + 1) % 100 == 0:
                 progress(f"{label} {i + 1}/{len(items)}")
-    return imgs, scenes, ok, errors
+    return imgs, scenes, ok, exact, errors
 
 
 def _fit(image: np.ndarray, size: int) -> np.ndarray:
@@ -271,27 +292,33 @@ def _presence(verifier, concept: str, feats: np.ndarray, scenes: list[dict | Non
 
 
 def _image_stage(cache: StageCache, name: str, items: list[dict], make, size: int,
-                 progress: Progress | None, say: Progress, verb: str, make_batch=None):
+                 progress: Progress | None, say: Progress, verb: str, make_batch=None,
+                 need_exact: bool = False):
     """Produce (or read back) the images of ``items``; images load lazily from the cache.
 
-    Returns ``(scenes, ok, images)`` with ``images()`` the (n, S, S, 3) array."""
+    Returns ``(scenes, ok, images, exact)`` with ``images()`` the (n, S, S, 3) array and
+    ``exact`` (None unless ``need_exact``; a cached stage without it is rebuilt) whether
+    each image is the render of its scene record."""
     got = cache.load(f"{name}.npz")
     held: dict[str, np.ndarray | None] = {"images": None}
     for it in items:
         it["run"] = (lambda it=it: make(it))
 
-    def generate() -> tuple[np.ndarray, list, np.ndarray]:
-        images, scenes, ok, _err = _generate_all(items, size, progress, verb, make_batch)
+    def generate() -> tuple[np.ndarray, list, np.ndarray, np.ndarray]:
+        images, scenes, ok, exact, _err = _generate_all(items, size, progress, verb,
+                                                        make_batch)
         cache.save(f"{name}-images.npz", {"images": images})
-        cache.save(f"{name}.npz", {"scenes": _blob(scenes), "ok": ok})
-        return images, scenes, ok
+        cache.save(f"{name}.npz", {"scenes": _blob(scenes), "ok": ok, "exact": exact})
+        return images, scenes, ok, exact
 
     if got is not None and len(got["ok"]) == len(items) \
+            and (not need_exact or "exact" in got) \
             and cache.readable(f"{name}-images.npz"):
         scenes, ok = _unblob(got["scenes"]), got["ok"]
-    else:  # missing, or a damaged image archive (a truncated file): rebuilt
+        exact = got.get("exact")
+    else:  # missing, from an older version, or a damaged image archive: rebuilt
         say(f"{verb} {len(items)} images")
-        held["images"], scenes, ok = generate()
+        held["images"], scenes, ok, exact = generate()
 
     def images() -> np.ndarray:
         if held["images"] is None:
@@ -300,7 +327,7 @@ def _image_stage(cache: StageCache, name: str, items: list[dict], make, size: in
                 held["images"] = again["images"]
             else:  # damaged inside (found on reading): rebuilt, as the other stage files
                 say(f"the cached {name} images are damaged: {verb} {len(items)} images again")
-                images_, scenes_, ok_ = generate()
+                images_, scenes_, ok_, _exact = generate()
                 if not np.array_equal(ok_, ok) or _unblob(_blob(scenes_)) != scenes:
                     # the backend did not give the same images again: the later stages of
                     # this build would not match them; drop them so the next run rebuilds
@@ -311,7 +338,7 @@ def _image_stage(cache: StageCache, name: str, items: list[dict], make, size: in
                 held["images"] = images_
         return held["images"]
 
-    return scenes, ok, images
+    return scenes, ok, images, (exact if need_exact else None)
 
 
 def _verified_stage(cache: StageCache, name: str, n: int, backbone, verifier, concept: str,
@@ -328,11 +355,100 @@ def _verified_stage(cache: StageCache, name: str, n: int, backbone, verifier, co
     return feats, presence
 
 
+def _absent_by_record(concept: str, scenes: list[dict | None],
+                      exact: np.ndarray | None) -> np.ndarray:
+    """Edits whose image is the exact render of a scene record that no longer shows
+    ``concept`` (the embedded world's exact editor); False for everything else (pixel
+    edits, real editors, concepts outside the synthetic vocabulary)."""
+    out = np.zeros(len(scenes), bool)
+    from braincause.synth.concepts import CONCEPTS
+
+    target = CONCEPTS.get(concept)
+    if exact is None or target is None:
+        return out
+    for i, (rec, ex) in enumerate(zip(scenes, exact, strict=True)):
+        if ex and rec is not None:
+            out[i] = not target.present(Scene.from_dict(rec))
+    return out
+
+
+def _controls(cache: StageCache, concept: str, seed: int, items: list[dict],
+              edit_items: list[dict], scenes: list[dict | None],
+              e_scenes: list[dict | None], e_ok: np.ndarray, gen_images, edit_images, *,
+              writer, editor, backbone, verifier, size: int,
+              progress: Progress | None, say: Progress):
+    """The cue controls of every edited positive (:mod:`braincause.stimuli.controls`):
+    the writer's stand-ins, rendered by the editor, and the positive scrambled in place
+    under the pixels its first produced removal edit changed. Returns ``(items, scenes,
+    ok, images, features, presence)``."""
+    parents = list(dict.fromkeys(int(it["parent"]) for it in edit_items))
+    if not parents:
+        return [], [], np.zeros(0, bool), (lambda: None), None, None
+    ask = getattr(writer, "control_instructions", None)  # optional for third-party writers
+    standin: list[dict] = []
+    for r in parents:
+        rec = scenes[r]
+        source = Scene.from_dict(rec) if rec is not None else items[r]["text"]
+        texts = ask(concept, source, random_state=_seed(seed, 5, r)) if ask else []
+        for j, text in enumerate(texts):  # the writer's first stand-in is the neutral one
+            kind = "neutral" if j == 0 else f"cue:{standin_object(text) or 'stand-in'}"
+            standin.append({"role": "control", "split": items[r]["split"], "text": text,
+                            "counter": kind, "parent": r, "seed": _seed(seed, 6, r, j)})
+
+    def source_of(r: int) -> Generated:
+        if scenes[r] is not None:
+            return Generated(None, Scene.from_dict(scenes[r]))
+        return Generated(gen_images()[r], None, exact=False)
+
+    batch = None
+    if hasattr(editor, "edit_batch"):
+        def batch(chunk: list[dict]) -> list[Generated]:
+            return editor.edit_batch([source_of(it["parent"]) for it in chunk],
+                                     [it["text"] for it in chunk], [it["seed"] for it in chunk])
+    s_scenes, s_ok, s_images, _ = _image_stage(
+        cache, f"{CONTROLS_VERSION}-standins", standin,
+        lambda it: editor.edit(source_of(it["parent"]), it["text"], seed=it["seed"]),
+        size, progress, say, "stand-in controls", batch)
+
+    first_removal: dict[int, int] = {}
+    for j, it in enumerate(edit_items):
+        if e_ok[j] and is_removal(it["text"]):
+            first_removal.setdefault(int(it["parent"]), j)
+    scramble = [{"role": "control", "split": items[r]["split"],
+                 "text": f"scramble in place: {edit_items[first_removal[r]]['text']}",
+                 "counter": "scramble", "parent": r, "edit": first_removal[r],
+                 "seed": _seed(seed, 7, r)} for r in parents if r in first_removal]
+
+    def make_scramble(it: dict) -> Generated:
+        pos, ed = gen_images()[it["parent"]], edit_images()[it["edit"]]
+        mask = changed_mask(pos, ed)
+        if mask is None:
+            return Generated(None, None, "the removal edit changed no pixels")
+        rec = e_scenes[it["edit"]]  # what is left identifiable: the edited scene
+        return Generated(scramble_in_place(pos, mask, random_state=it["seed"]),
+                         Scene.from_dict(rec) if rec is not None else None, exact=False)
+
+    x_scenes, x_ok, x_images, _ = _image_stage(
+        cache, f"{CONTROLS_VERSION}-scrambles", scramble, make_scramble, size, progress, say,
+        "scrambled controls")
+    c_items = standin + scramble
+    c_scenes = list(s_scenes) + list(x_scenes)
+    c_ok = np.r_[s_ok, x_ok].astype(bool)
+
+    def images() -> np.ndarray:
+        return np.concatenate([s_images(), x_images()])
+
+    feats, presence = _verified_stage(cache, f"{CONTROLS_VERSION}-controls", len(c_items),
+                                      backbone, verifier, concept, images, c_scenes, c_ok, say)
+    return c_items, c_scenes, c_ok, images, feats, presence
+
+
 def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, backbone,
                          sizes: DatasetSizes | None = None, seed: int = 0,
                          threshold: float = 0.5, absent_threshold: float | None = None,
                          use_cache: bool = True,
                          with_images: bool = True,
+                         with_controls: bool = True,
                          progress: Progress | None = None) -> CausalDataset:
     """Plan, generate, edit and verify the causal dataset of ``concept`` (see module doc).
 
@@ -353,6 +469,9 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
         ``threshold``. A lower value asks for confident absence.
     with_images : bool
         Keep the images in the result (False: features only, less memory and I/O).
+    with_controls : bool
+        Make the cue controls (step 6). Baseline concepts, which only the paper's rule
+        reads, skip them.
     """
     sizes = sizes or DatasetSizes()
     if not 0 < threshold < 1:
@@ -394,7 +513,7 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
         def gen_batch(chunk: list[dict]) -> list[Generated]:
             return generator.generate_batch([it["text"] for it in chunk],
                                             [it["seed"] for it in chunk])
-    scenes, ok, gen_images = _image_stage(
+    scenes, ok, gen_images, _ = _image_stage(
         cache, "generated", items, lambda it: generator.generate(it["text"], seed=it["seed"]),
         size, progress, say, "generating", gen_batch)
 
@@ -402,6 +521,7 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
     feats, presence = _verified_stage(cache, "generated", len(items), backbone, verifier,
                                       concept, gen_images, scenes, ok, say)
     role = np.array([it["role"] for it in items])
+    ok_gen = ok
     p_gen = np.nan_to_num(presence, nan=0.5)
     kept = ok & np.where(role == "positive", p_gen >= threshold, p_gen < absent_threshold)
 
@@ -435,15 +555,36 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
             return editor.edit_batch([source(it["parent"]) for it in chunk],
                                      [it["text"] for it in chunk],
                                      [it["seed"] for it in chunk])
-    e_scenes, e_ok, edit_images = _image_stage(cache, "edits", edit_items, edit, size,
-                                               progress, say, "editing", edit_batch)
+    e_scenes, e_ok, edit_images, e_exact = _image_stage(
+        cache, "edits", edit_items, edit, size, progress, say, "editing", edit_batch,
+        need_exact=True)
 
-    # 5. features and verification of the edits
+    # 5. features and verification of the edits; an exact edit whose scene record no
+    # longer shows the concept needs no verifier (the record is what the image shows)
     e_feats, e_presence = _verified_stage(cache, "edits", len(edit_items), backbone, verifier,
                                           concept, edit_images, e_scenes, e_ok, say)
-    e_kept = e_ok & (np.nan_to_num(e_presence, nan=1.0) < absent_threshold)
+    by_record = _absent_by_record(concept, e_scenes, e_exact)
+    e_kept = e_ok & ((np.nan_to_num(e_presence, nan=1.0) < absent_threshold) | by_record)
 
-    all_items = items + edit_items
+    # 6. controls of the edited positives (stimuli.controls): kept whatever the
+    # verifier says, since looking like the concept is what a control must control for
+    control_items, c_scenes, c_ok, control_images, c_feats, c_presence = _controls(
+        cache, concept, seed, items, edit_items if with_controls else [], scenes, e_scenes,
+        e_ok, gen_images, edit_images, writer=writer, editor=editor, backbone=backbone,
+        verifier=verifier, size=size, progress=progress, say=say)
+
+    items = items + edit_items
+    feats = np.concatenate([feats, e_feats]) if len(edit_items) else feats
+    presence, kept, ok = np.r_[presence, e_presence], np.r_[kept, e_kept], np.r_[ok, e_ok]
+    scenes = list(scenes) + list(e_scenes)
+    images_of = [gen_images, edit_images]
+    if control_items:
+        items += control_items
+        feats = np.concatenate([feats, c_feats])
+        presence, kept, ok = np.r_[presence, c_presence], np.r_[kept, c_ok], np.r_[ok, c_ok]
+        scenes += list(c_scenes)
+        images_of.append(control_images)
+    all_items = items
     ds = CausalDataset(
         concept=concept, key=key,
         role=np.array([it["role"] for it in all_items]),
@@ -451,13 +592,13 @@ def build_causal_dataset(concept: str, *, writer, generator, editor, verifier, b
         text=[it["text"] for it in all_items],
         counter=np.array([it["counter"] for it in all_items]),
         parent=np.array([it.get("parent", -1) for it in all_items], int),
-        ok=np.r_[ok, e_ok].astype(bool),
-        presence=np.r_[presence, e_presence],
-        kept=np.r_[kept, e_kept].astype(bool),
-        features=np.concatenate([feats, e_feats]) if len(edit_items) else feats,
-        images=(np.concatenate([gen_images(), edit_images()]) if len(edit_items)
+        ok=ok.astype(bool),
+        presence=presence,
+        kept=kept.astype(bool),
+        features=feats,
+        images=(np.concatenate([f() for f in images_of]) if len(all_items) > len(ok_gen)
                 else gen_images()) if with_images else None,
-        scenes=list(scenes) + list(e_scenes),
+        scenes=scenes,
         plan=plan,
         config={"key": key, "seed": seed, "sizes": sizes.to_dict(), **parts},
     )
