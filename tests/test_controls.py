@@ -77,3 +77,23 @@ def test_embedded_writer_and_editor_make_stand_ins_in_the_same_box():
     new = out.scene.objects[-1]
     assert (new.x, new.y, new.color) == (old.x, old.y, old.color)
     assert EmbeddedPromptWriter().control_instructions("kitchen", src.scene) == []
+
+
+def test_phase_scramble_keeps_the_amplitude_spectrum_and_the_mean():
+    from braincause.stimuli.controls import phase_scramble_in_place
+
+    rng = np.random.default_rng(2)
+    img = np.full((40, 40, 3), 110, np.uint8)
+    img[8:30, 10:26] = 170                 # a bright rectangle with a striped top
+    img[8:14, 10:26:2] = 60
+    mask = np.ones((40, 40), bool)
+    out = phase_scramble_in_place(img, mask, random_state=rng)
+    a, b = img[..., 0].astype(float), out[..., 0].astype(float)
+    assert abs(a.mean() - b.mean()) < 2.0
+    fa, fb = np.abs(np.fft.fft2(a)), np.abs(np.fft.fft2(b))
+    assert np.corrcoef(fa.ravel(), fb.ravel())[0, 1] > 0.9   # up to clipping and rounding
+    assert not np.array_equal(out, img)
+    part = np.zeros((40, 40), bool)
+    part[5:15, 5:25] = True
+    out2 = phase_scramble_in_place(img, part, random_state=0)
+    np.testing.assert_array_equal(out2[~part], img[~part])

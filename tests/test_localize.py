@@ -122,7 +122,10 @@ def test_result_contract(faces):
     # the causal gate decides, the paper's rule is reported beside it
     v = d["verdict"]
     assert v["rule"] == "causal gate" and v["paper_verdict"] in VERDICTS
-    assert set(v["gate"]["tests"]) == {"controls_gen", "activation_meas"}
+    # the mini subject's 100 held-out images are too few for the low-level model (80
+    # features): the measured test falls back to the raw comparison
+    assert set(v["gate"]["tests"]) in ({"controls_gen", "lowlevel_meas"},
+                                       {"controls_gen", "activation_meas"})
     for t in v["gate"]["tests"].values():
         assert t["p"] is None or 0 < t["p"] <= 1
     assert v["selectivity"]["label"] in ("selective", "shared", None)
@@ -234,6 +237,12 @@ def test_acceptance_faces_and_food_regions(default_runs):
     assert _inside("synth-01", food.region, {"food-medial", "food-lateral"}) >= 0.7
     warm_causal = _inside("synth-01", food.region, {"warm-colour"})
     assert warm_causal <= 0.1
+    # issue 15's decision on issue 5's check: the activation-only food region overlaps the
+    # cue-only decoys (any of them) more than the causal one
+    decoys = {"warm-colour", "dishware", "sign-shape", "water-texture", "round-object",
+              "human-presence"}
+    assert _inside("synth-01", food.activation_region, decoys) > \
+        _inside("synth-01", food.region, decoys)
 
 
 @pytest.mark.slow

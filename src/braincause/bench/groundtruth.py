@@ -72,7 +72,7 @@ NULL_SUBJECT = "synth-null"
 #: A true positive counts as *located* when its region's precision reaches this.
 LOCATED_PRECISION = 0.5
 #: Bump when the per-task record changes (invalidates resumed task files).
-RECORD_VERSION = "gtb-3"
+RECORD_VERSION = "gtb-5"
 
 #: The benchmark configuration: :class:`~braincause.config.LocalizeConfig`'s defaults, the
 #: sizes users run (the benchmark measures the product). The same for every method.

@@ -14,10 +14,14 @@ data the region was not chosen on:
     Y's own response says nothing about X. The maximum is taken per positive, inside
     the statistic and identically under every sign pattern of the null, which only
     makes the test conservative; nothing is chosen across positives.
-``activation_meas`` (measured, held-out images)
+``lowlevel_meas`` (measured, held-out images)
     The held-out measured positives against the held-out measured images that
-    confidently do not show the concept: one-sided Welch t with label permutations.
-    No hardest negatives are selected, so noise is not selected either.
+    confidently do not show the concept, both after removing what low-level image
+    statistics predict (:func:`low_level_residuals`, a ridge model fitted on the latter
+    over :mod:`braincause.evaluate.lowlevel`'s luminance, contrast, saturation, warmth
+    and fine detail on a 4 × 4 grid): one-sided Welch t with label permutations. No
+    hardest negatives are selected, so noise is not selected either. Without the
+    images' pixels it falls back to ``activation_meas``: the raw responses.
 
 The region must also be a candidate: the same ``d`` on the TRAIN split has a positive
 mean (the region was chosen there). The verdict is an **intersection–union test**:
@@ -60,11 +64,13 @@ import numpy as np
 
 from braincause.utils import RandomState, check_random_state
 
-RULE = "causal gate: controls_gen ∩ activation_meas (intersection-union), candidate on TRAIN"
+RULE = ("causal gate: controls_gen ∩ lowlevel_meas (or activation_meas) (intersection-union), "
+        "candidate on TRAIN")
 
-__all__ = ["MIN_STANDIN_IMAGES", "RULE", "STANDIN_FRACTION", "CausalArrays", "GateResult",
-           "Selectivity", "TestResult", "causal_gate", "hardest_counterfactual",
-           "one_sided_sign_flip", "one_sided_welch", "selectivity", "standin_is_competitor"]
+__all__ = ["LOW_LEVEL_ALPHA", "MIN_STANDIN_IMAGES", "RULE", "STANDIN_FRACTION", "CausalArrays",
+           "GateResult", "Selectivity", "TestResult", "causal_gate", "hardest_counterfactual",
+           "low_level_residuals", "one_sided_sign_flip", "one_sided_welch", "selectivity",
+           "standin_is_competitor"]
 
 
 @dataclass(frozen=True)
@@ -348,11 +354,52 @@ def one_sided_welch(a: np.ndarray, b: np.ndarray, *, n_permutations: int,
     return float(res.p_uncorrected[0])
 
 
+#: Ridge penalty of the low-level model (features standardised over the candidates).
+LOW_LEVEL_ALPHA = 1.0
+
+
+def low_level_residuals(pos_resp: np.ndarray, pos_feat: np.ndarray, cand_resp: np.ndarray,
+                        cand_feat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What low-level statistics do not explain: a ridge model of the region's response
+    on low-level features is fitted on the images without the concept
+    (:class:`sklearn.linear_model.Ridge`, features standardised over them); the
+    positives' and those images' responses minus its predictions. An area driven by
+    low-level statistics alone leaves the positives' residuals about 0 even when their
+    statistics differ from the other images' (where nearest-neighbour matching stays
+    biased at the edge of the candidates' range).
+
+    Parameters
+    ----------
+    pos_resp : ndarray of shape (n_pos,)
+        Region responses of the positives.
+    pos_feat : ndarray of shape (n_pos, n_features)
+    cand_resp : ndarray of shape (n_cand,)
+        Region responses of the images without the concept.
+    cand_feat : ndarray of shape (n_cand, n_features)
+
+    Returns
+    -------
+    pos_residuals : ndarray of shape (n_pos,)
+    cand_residuals : ndarray of shape (n_cand,)
+    """
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), Ridge(alpha=LOW_LEVEL_ALPHA))
+    cf = np.asarray(cand_feat, np.float64)
+    cr = np.asarray(cand_resp, np.float64)
+    model.fit(cf, cr)
+    return (np.asarray(pos_resp, np.float64) - model.predict(np.asarray(pos_feat, np.float64)),
+            cr - model.predict(cf))
+
+
 def causal_gate(train: CausalArrays, held_out: CausalArrays, meas_pos: np.ndarray | None,
                 meas_rest: np.ndarray | None, *, coverage: str, alpha: float,
                 n_permutations: int, random_state: RandomState = None,
                 coverage_reasons: list[str] | None = None,
-                set_aside: dict[str, str] | None = None) -> GateResult:
+                set_aside: dict[str, str] | None = None,
+                matched: tuple[np.ndarray, np.ndarray] | None = None) -> GateResult:
     """The verdict of the causal gate (module docstring).
 
     Parameters
@@ -371,6 +418,10 @@ def causal_gate(train: CausalArrays, held_out: CausalArrays, meas_pos: np.ndarra
     set_aside : dict of str to str, optional
         Stand-in kinds left out of the hardest (:func:`standin_is_competitor`), each with
         the reason.
+    matched : tuple of two ndarray, optional
+        Low-level features of the measured positives and of ``meas_rest``: the measured
+        test becomes ``lowlevel_meas`` (:func:`low_level_residuals`) instead of
+        ``activation_meas`` (when there are more than twice as many images as features).
 
     Returns
     -------
@@ -390,15 +441,24 @@ def causal_gate(train: CausalArrays, held_out: CausalArrays, meas_pos: np.ndarra
                      "held-out positive minus the hardest of its removal edits and cue "
                      "controls; one-sided sign-flip t", exact)
     have = meas_pos is not None and meas_rest is not None
-    pm = one_sided_welch(meas_pos, meas_rest, n_permutations=n_permutations,
-                         random_state=seeds[1]) if have else None
-    meas = TestResult("activation_meas",
-                      float(np.mean(meas_pos) - np.mean(meas_rest))
-                      if have and len(meas_pos) and len(meas_rest) else None,
-                      len(meas_pos) if meas_pos is not None else 0, pm,
-                      pm is not None and pm <= alpha,
-                      "held-out measured positives vs held-out measured images without the "
-                      "concept; one-sided Welch t, label permutations")
+    if have and matched is not None and len(meas_rest) > 2 * matched[1].shape[1]:
+        rp, rc = low_level_residuals(meas_pos, matched[0], meas_rest, matched[1])
+        pm = one_sided_welch(rp, rc, n_permutations=n_permutations, random_state=seeds[1])
+        meas = TestResult("lowlevel_meas", float(rp.mean() - rc.mean()) if len(rp) else None,
+                          len(rp), pm, pm is not None and pm <= alpha,
+                          "held-out measured positives vs held-out images without the "
+                          "concept, each minus what a low-level model (fitted on the "
+                          "latter) predicts; one-sided Welch t, label permutations")
+    else:
+        pm = one_sided_welch(meas_pos, meas_rest, n_permutations=n_permutations,
+                             random_state=seeds[1]) if have else None
+        meas = TestResult("activation_meas",
+                          float(np.mean(meas_pos) - np.mean(meas_rest))
+                          if have and len(meas_pos) and len(meas_rest) else None,
+                          len(meas_pos) if meas_pos is not None else 0, pm,
+                          pm is not None and pm <= alpha,
+                          "held-out measured positives vs held-out measured images without "
+                          "the concept; one-sided Welch t, label permutations")
     reasons = list(coverage_reasons or [])
     for k, why in (set_aside or {}).items():
         reasons.append(f"stand-in {k!r} set aside: {why}")

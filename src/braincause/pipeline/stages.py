@@ -252,6 +252,8 @@ class Evidence:
     meas_eval_rest : ndarray of shape (n_images, n_voxels) or None
         Measured responses to the held-out images that confidently do not show the
         concept (the causal gate's measured comparison).
+    meas_eval_rest_idx : ndarray of shape (n_images,) or None
+        Their indices in the subject's measured images.
     """
 
     Y: np.ndarray = field(repr=False)
@@ -263,6 +265,7 @@ class Evidence:
     meas_train: ScoringSet = field(repr=False)
     meas_eval: ScoringSet = field(repr=False)
     meas_eval_rest: np.ndarray | None = field(default=None, repr=False)
+    meas_eval_rest_idx: np.ndarray | None = field(default=None, repr=False)
 
 
 def retrieve(ctx: RunContext, name: str, label: str, counters: list[Any], split: str):
@@ -313,10 +316,10 @@ def gather_evidence(ctx: RunContext, concept: ResolvedQuery, ds, *,
     m = {s: retrieve(ctx, concept.name, concept.label, counters, s)
          for s in ("train", "eval", "pool")}
     Y_meas = ctx.subj.responses
+    rest = held_out_absent(ctx, concept.name, m["eval"])
     return Evidence(Y, m["train"], m["eval"], m["pool"], generated_set(ds, Y, "train"),
                     generated_set(ds, Y, "eval"), measured_set(Y_meas, m["train"]),
-                    measured_set(Y_meas, m["eval"]),
-                    Y_meas[held_out_absent(ctx, concept.name, m["eval"])])
+                    measured_set(Y_meas, m["eval"]), Y_meas[rest], rest)
 
 
 def held_out_absent(ctx: RunContext, name: str, m_eval) -> np.ndarray:
@@ -712,7 +715,8 @@ def gated_verdict(ctx: RunContext, concept: ResolvedQuery, ev: Evidence, mask: n
                        n_permutations=st.n_gate_permutations, random_state=s_gate,
                        coverage_reasons=reasons,
                        set_aside=standins_set_aside(ctx, concept, ev, mask,
-                                                    train.control_kind))
+                                                    train.control_kind),
+                       matched=_low_level(ctx, ev))
     sel = selectivity(train, held, alpha=st.alpha, n_permutations=st.n_gate_permutations,
                       random_state=s_sel)
     reasons = list(gate.reasons)
@@ -726,9 +730,25 @@ def gated_verdict(ctx: RunContext, concept: ResolvedQuery, ev: Evidence, mask: n
     return dataclasses.replace(
         paper, verdict=gate.verdict,
         generated_evidence=bool(gate.candidate and gate.tests["controls_gen"].passes),
-        measured_evidence=bool(gate.tests["activation_meas"].passes), reasons=reasons,
+        measured_evidence=bool(gate.tests[_measured_test(gate)].passes), reasons=reasons,
         gate=gate.to_dict(), selectivity=sel.to_dict(), paper_verdict=paper.verdict,
         paper_reasons=list(paper.reasons))
+
+
+def _measured_test(gate) -> str:
+    return next(k for k in gate.tests if k.endswith("_meas"))
+
+
+def _low_level(ctx: RunContext, ev: Evidence) -> tuple[np.ndarray, np.ndarray] | None:
+    """Low-level descriptors (:mod:`braincause.evaluate.lowlevel`) of the held-out
+    measured positives and of the held-out images without the concept, or None when
+    those images are unknown."""
+    from braincause.evaluate.lowlevel import descriptors
+
+    if ev.meas_eval_rest_idx is None or not len(ev.m_eval.positives):
+        return None
+    return (descriptors(ctx.subj, ev.m_eval.positives, use_cache=ctx.use_cache),
+            descriptors(ctx.subj, ev.meas_eval_rest_idx, use_cache=ctx.use_cache))
 
 
 def standins_set_aside(ctx: RunContext, concept: ResolvedQuery, ev: Evidence,

@@ -12,13 +12,17 @@ braincause, for every edited positive:
   its warmth and saturation; the concept's shape is gone. The mask comes from the
   two images alone (:func:`changed_mask`), so it works for any editor, exact,
   inpainting or diffusion.
+* **phase scramble in place** — the same footprint filled with a phase-scrambled copy
+  of its bounding box (:func:`phase_scramble_in_place`): the amplitude spectrum (edge
+  and fine-detail energy) is kept, which the pixel permutation, adding fine noise,
+  does not.
 * **stand-ins** — the writer's ``control_instructions``: the concept replaced by a
   neutral object of the same box and colour (the first instruction), and by objects
   that carry each of its visual cues (round, warm, dishware, sign shape, …) without
   being it; the editor renders them as any other instruction.
 
 Each control's kind is recorded in the dataset's ``counter`` column: ``"scramble"``,
-``"neutral"`` or ``"cue:<object>"``.
+``"phase-scramble"``, ``"neutral"`` or ``"cue:<object>"``.
 
 Controls are kept whatever the verifier says about them: a control that looks like
 the concept to the verifier is exactly the cue they must control for. The causal
@@ -42,14 +46,15 @@ MIN_CHANGED_FRACTION = 0.002
 #: Cells per side of the grid the scramble permutes within.
 SCRAMBLE_GRID = 8
 #: Bump when a control's pixels or choice change (names the cache stages).
-CONTROLS_VERSION = "controls-1"
+CONTROLS_VERSION = "controls-2"
 
 _REPLACE = re.compile(r"^\s*(replace|swap|substitute)\b", re.IGNORECASE)
 _STANDIN = re.compile(r"^\s*replace the .+? with (?:an? )?(.+?)\s*$", re.IGNORECASE)
 _NOT_AN_OBJECT = ("plain", "unrelated", "object")
 
 __all__ = ["CHANGE_TOLERANCE", "CONTROLS_VERSION", "MIN_CHANGED_FRACTION", "SCRAMBLE_GRID",
-           "changed_mask", "is_removal", "scramble_in_place", "standin_object"]
+           "changed_mask", "is_removal", "phase_scramble_in_place", "scramble_in_place",
+           "standin_object"]
 
 
 def is_removal(instruction: str) -> bool:
@@ -111,6 +116,46 @@ def changed_mask(image: np.ndarray, edited: np.ndarray, *,
                          f"and {b.shape}")
     mask = (np.abs(a - b) > tolerance).any(axis=2)
     return mask if mask.mean() >= min_fraction else None
+
+
+def phase_scramble_in_place(image: np.ndarray, mask: np.ndarray, *,
+                            random_state: RandomState = None) -> np.ndarray:
+    """``image`` with the pixels under ``mask`` replaced by a phase-scrambled copy of the
+    mask's bounding box: the box's amplitude spectrum (contrast energy at every spatial
+    frequency and orientation, so edges and fine detail keep their energy), mean colour
+    and inter-channel phase are kept, the shapes are gone. The classic localizer
+    control; it complements :func:`scramble_in_place`, whose pixel permutation keeps the
+    colour histogram exactly but adds fine-grained noise.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, 3), uint8
+    mask : ndarray of shape (height, width), bool
+    random_state : None, int, SeedSequence or Generator
+
+    Returns
+    -------
+    ndarray of shape (height, width, 3), uint8
+    """
+    img = np.array(image, copy=True)
+    mask = np.asarray(mask, bool)
+    if mask.shape != img.shape[:2]:
+        raise ValueError(f"mask must be {img.shape[:2]}, got {mask.shape}")
+    ys, xs = np.nonzero(mask)
+    if len(ys) < 2:
+        return img
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    box = img[y0:y1, x0:x1].astype(np.float64)
+    rng = check_random_state(random_state)
+    # the phase of real noise is Hermitian-symmetric, so the result stays real
+    noise = np.angle(np.fft.fft2(rng.standard_normal(box.shape[:2])))
+    noise[0, 0] = 0.0  # keep the mean
+    f = np.fft.fft2(box, axes=(0, 1))
+    out = np.fft.ifft2(np.abs(f) * np.exp(1j * (np.angle(f) + noise[..., None])),
+                       axes=(0, 1)).real
+    sub = mask[y0:y1, x0:x1]
+    img[y0:y1, x0:x1][sub] = np.clip(np.rint(out[sub]), 0, 255).astype(np.uint8)
+    return img
 
 
 def scramble_in_place(image: np.ndarray, mask: np.ndarray, *, grid: int = SCRAMBLE_GRID,

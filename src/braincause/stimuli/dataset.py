@@ -40,6 +40,7 @@ from braincause.stimuli.controls import (
     CONTROLS_VERSION,
     changed_mask,
     is_removal,
+    phase_scramble_in_place,
     scramble_in_place,
     standin_object,
 )
@@ -415,9 +416,13 @@ def _controls(cache: StageCache, concept: str, seed: int, items: list[dict],
         if e_ok[j] and is_removal(it["text"]):
             first_removal.setdefault(int(it["parent"]), j)
     scramble = [{"role": "control", "split": items[r]["split"],
-                 "text": f"scramble in place: {edit_items[first_removal[r]]['text']}",
-                 "counter": "scramble", "parent": r, "edit": first_removal[r],
-                 "seed": _seed(seed, 7, r)} for r in parents if r in first_removal]
+                 "text": f"{verb} in place: {edit_items[first_removal[r]]['text']}",
+                 "counter": kind, "parent": r, "edit": first_removal[r],
+                 "seed": _seed(seed, 7, r, k)}
+                for r in parents if r in first_removal
+                for k, (kind, verb) in enumerate((("scramble", "scramble"),
+                                                  ("phase-scramble", "phase scramble")))]
+    how = {"scramble": scramble_in_place, "phase-scramble": phase_scramble_in_place}
 
     def make_scramble(it: dict) -> Generated:
         pos, ed = gen_images()[it["parent"]], edit_images()[it["edit"]]
@@ -425,7 +430,7 @@ def _controls(cache: StageCache, concept: str, seed: int, items: list[dict],
         if mask is None:
             return Generated(None, None, "the removal edit changed no pixels")
         rec = e_scenes[it["edit"]]  # what is left identifiable: the edited scene
-        return Generated(scramble_in_place(pos, mask, random_state=it["seed"]),
+        return Generated(how[it["counter"]](pos, mask, random_state=it["seed"]),
                          Scene.from_dict(rec) if rec is not None else None, exact=False)
 
     x_scenes, x_ok, x_images, _ = _image_stage(
