@@ -684,8 +684,8 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--null-repeats", type=int,
                     help="runs per concept on synth-null (default 2; quick 1)")
     be.add_argument("--no-null", action="store_true", help="skip the null subject")
-    be.add_argument("--config", help="TOML config of every localize run (default: the "
-                                     "benchmark's reduced sizes, docs/benchmark.md)")
+    be.add_argument("--config", help="TOML config of every localize run (default: "
+                                     "localize's defaults; --quick: small sizes)")
     be.add_argument("--work", metavar="DIR",
                     help="folder of the per-run records (default: in the cache)")
     be.add_argument("--no-resume", action="store_true",

@@ -696,28 +696,27 @@ def aggregate(records: Sequence[dict[str, Any]], *, n_top: int | None = None,
         "paper_rule": {
             "definition": "the paper's verdict rule (baseline-concept criteria) on the same "
                           "region, reported beside braincause's causal gate",
-            "fpr": _rate(sum(r.get("paper_verdict") == "discovery" for r in pairs
-                             if not r["represented"]),
-                         sum(not r["represented"] for r in pairs)),
-            "tpr": _rate(sum(r.get("paper_verdict") == "discovery" for r in pairs
-                             if r["represented"]), sum(r["represented"] for r in pairs)),
-            "null_fwer": _rate(sum(r.get("paper_verdict") == "discovery" for r in nulls),
-                               len(nulls))},
+            **_verdict_rates(pairs, nulls, "paper_verdict")},
         "labels": {c: {r["subject"]: (r.get("label"), r.get("shared_with"))
                        for r in pairs if r["concept"] == c and r["verdict"] == "discovery"}
                    for c in sorted({r["concept"] for r in pairs})},
         "activation_region_verdict": {
             "definition": "braincause's corrected verdict applied to the Max Activation "
                           "(MAG) region, which localize tests beside its own",
-            "fpr": _rate(sum(r.get("activation_verdict") == "discovery" for r in pairs
-                             if not r["represented"]),
-                         sum(not r["represented"] for r in pairs)),
-            "tpr": _rate(sum(r.get("activation_verdict") == "discovery" for r in pairs
-                             if r["represented"]), sum(r["represented"] for r in pairs)),
-            "null_fwer": _rate(sum(r.get("activation_verdict") == "discovery" for r in nulls),
-                               len(nulls)),
-        },
+            **_verdict_rates(pairs, nulls, "activation_verdict")},
     }
+
+
+def _verdict_rates(pairs: Sequence[dict[str, Any]], nulls: Sequence[dict[str, Any]],
+                   key: str) -> dict[str, Any]:
+    """FPR, TPR and null FWER of the discoveries recorded under ``key``."""
+    def found(rs) -> int:
+        return sum(r.get(key) == "discovery" for r in rs)
+
+    rep = [r for r in pairs if r["represented"]]
+    neg = [r for r in pairs if not r["represented"]]
+    return {"fpr": _rate(found(neg), len(neg)), "tpr": _rate(found(rep), len(rep)),
+            "null_fwer": _rate(found(nulls), len(nulls))}
 
 
 def power_table(pairs: Sequence[dict[str, Any]], nulls: Sequence[dict[str, Any]]
