@@ -217,7 +217,7 @@ def test_outputs_on_real_data(run):
     manifest = json.loads((out / "stimuli" / "manifest.json").read_text())
     files = [e["file"] for e in manifest if e["file"]]
     assert files and all((out / "stimuli" / f).is_file() for f in files)
-    assert {e["role"] for e in manifest} == {"positive", "negative", "edit"}
+    assert {e["role"] for e in manifest} == {"positive", "negative", "edit", "control"}
 
 
 def test_failure_at_the_last_step_leaves_the_folder_as_it_was(world, server, run, tmp_path,
