@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from braincause.config import LocalizeConfig
-from braincause.exceptions import UserInputError
+from braincause.exceptions import BrainCauseError, UserInputError
 from braincause.pipeline.context import Progress, ResolvedQuery, RunContext, _quiet
 
 
@@ -781,7 +781,15 @@ def standins_set_aside(ctx: RunContext, concept: ResolvedQuery, ev: Evidence,
     if not names or not len(ev.meas_train.pos):
         return {}
     Ym = ctx.subj.responses
-    counters = [CounterConcept(n, n, "stand-in", "a control's stand-in object") for n in names]
+    counters = []
+    for n in names:  # the instruction's noun ("blank sign") as the vocabulary names it
+        try:
+            r = ctx.source.resolve(n)
+        except BrainCauseError:  # not a concept the verifier knows: the stand-in stays
+            continue
+        counters.append(CounterConcept(r.name, n, "stand-in", "a control's stand-in object"))
+    if not counters:
+        return {}
     got = retrieve(ctx, concept.name, concept.label, counters, "train").negatives
     pos = region_average(ev.meas_train.pos, mask)
     every = region_average(Ym[np.asarray(ctx.subj.train_indices, int)], mask)
