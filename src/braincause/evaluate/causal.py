@@ -10,9 +10,10 @@ data the region was not chosen on:
     ``d_i = a_R(x_i) − max_{x ∈ removals_i ∪ controls_i} a_R(x)``. One-sided
     sign-flip test of ``mean d > 0`` (every sign pattern enumerated when they number at
     most ``n_permutations``, else sampled flips). Replacement edits ("replace the X
-    with a Y") are left out of the hardest: Y's own response says nothing about X. The maximum is taken per positive, inside
-    the statistic and identically under every sign pattern of the null, which only
-    makes the test conservative; nothing is chosen across positives.
+    with a Y") are left out of the hardest: Y's own response says nothing about X.
+    The maximum is taken per positive, inside the statistic and identically under
+    every sign pattern of the null, which only makes the test conservative; nothing is
+    chosen across positives.
 ``lowlevel_meas`` (measured, held-out images)
     The held-out measured positives against the held-out measured images that
     confidently do not show the concept, both after removing what low-level image
