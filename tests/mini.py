@@ -33,26 +33,26 @@ MINI: dict[str, dict[str, Any]] = {
     "backends": {"verifier": {"kind": "probe-mini"}},
 }
 
+def toml_text(config: dict[str, Any]) -> str:
+    """A (nested) config dict of scalars as a TOML file's text (tables, then keys)."""
+    def lines(d: dict[str, Any], prefix: str) -> list[str]:
+        out = [f"[{prefix}]"] if prefix else []
+        out += [f"{k} = {_value(v)}" for k, v in d.items() if not isinstance(v, dict)]
+        for k, v in d.items():
+            if isinstance(v, dict):
+                out += lines(v, f"{prefix}.{k}" if prefix else k)
+        return out
+    return "\n".join(lines(config, "")) + "\n"
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return f'"{v}"' if isinstance(v, str) else repr(v)
+
+
 #: :data:`MINI` as a TOML file (checked against it in tests/test_localize.py).
-MINI_TOML = """
-[stimuli]
-n_positive_train = 16
-n_positive_eval = 12
-n_counter = 3
-n_negative_prompts = 3
-n_edit_positives_train = 6
-n_edit_positives_eval = 4
-n_edits = 2
-[stats]
-n_baselines = 4
-n_permutations = 50
-n_bootstrap = 50
-[retrieval]
-top_positive = 80
-max_positive = 24
-[backends.verifier]
-kind = "probe-mini"
-"""
+MINI_TOML = toml_text(MINI)
 
 
 def probe_mini_verifier(section, ctx):

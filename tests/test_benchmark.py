@@ -19,9 +19,10 @@ import pytest
 
 from braincause.bench import groundtruth as gt
 from braincause.cli import main
+from mini import MINI_NULL_SUBJECT, MINI_SUBJECT, toml_text
 
 #: The mini subjects: synth-01's and synth-null's brains on a 300-image pool.
-SUBJECT, NULL_SUBJECT = "synth-01-mini", "synth-null-mini"
+SUBJECT, NULL_SUBJECT = MINI_SUBJECT, MINI_NULL_SUBJECT
 #: Every stage runs, at the smallest sizes that still give each method a region; the
 #: oracle verifier (the probe verifier's training set would cost more than the rest, and
 #: spawned workers know only the built-in verifier kinds).
@@ -32,24 +33,7 @@ TINY = {
     "stats": {"n_baselines": 5, "n_permutations": 50, "n_bootstrap": 50},
     "retrieval": {"top_positive": 80, "max_positive": 24},
 }
-TINY_TOML = """
-[stimuli]
-n_positive_train = 16
-n_positive_eval = 12
-n_counter = 3
-n_negative_prompts = 3
-n_edit_positives_train = 6
-n_edit_positives_eval = 4
-n_edits = 2
-verifier = "oracle"
-[stats]
-n_baselines = 5
-n_permutations = 50
-n_bootstrap = 50
-[retrieval]
-top_positive = 80
-max_positive = 24
-"""
+TINY_TOML = toml_text(TINY)
 HEADLINE = ("concept_fpr", "concept_tpr", "voxel_precision_top100", "null_fwer")
 
 
