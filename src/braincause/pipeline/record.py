@@ -433,7 +433,8 @@ def stimulus_manifest(ds, responses: np.ndarray | None) -> tuple[list[dict[str, 
 
 def write_outputs(result: LocalizeResult, ds, out: Path):
     """``out/result.json``, ``out/maps.npz`` and ``out/stimuli/`` (PNG files +
-    manifest.json), with :func:`braincause.runfolder.write_run`.
+    manifest.json), with :func:`braincause.runfolder.write_run`, and the maps as GIFTI
+    surface files with the regions as TSV (:func:`write_surface_outputs`).
 
     Parameters
     ----------
@@ -450,7 +451,64 @@ def write_outputs(result: LocalizeResult, ds, out: Path):
     from braincause.runfolder import write_run
 
     manifest, images = stimulus_manifest(ds, result.item_responses)
-    return write_run(Path(out), result.record, result.maps, manifest, images)
+    folder = write_run(Path(out), result.record, result.maps, manifest, images)
+    if result.artifacts is not None:
+        write_surface_outputs(result.artifacts.ctx.subj, result.maps, Path(out))
+    return folder
+
+
+#: the maps of ``maps.npz`` written as GIFTI: floats (``.func.gii``), masks (``.label.gii``)
+SURFACE_FLOATS = ("s_causal", "s_pos", "s_neg", "s_edit")
+SURFACE_MASKS = ("region", "activation_region", "keep", "truth")
+
+
+def mesh_vertices(subj) -> int:
+    """Vertices per hemisphere of the mesh ``subj``'s voxels live on (fsaverage5 for the
+    synthetic subjects and NSD's visual vertices, else the NSD betas' own surface).
+
+    Parameters
+    ----------
+    subj : BrainDataset
+
+    Returns
+    -------
+    int
+    """
+    if subj.cortex is not None:
+        from braincause.synth.cortex import N_FSAVERAGE5
+
+        return N_FSAVERAGE5
+    return len(subj.to_fsaverage(np.zeros(subj.n_voxels, np.float32))["lh"])
+
+
+def write_surface_outputs(subj, maps: dict[str, np.ndarray], out: Path) -> list[Path]:
+    """``out/surface/{lh,rh}.<map>.func.gii`` (S_causal, S_pos, S_neg, S_edit),
+    ``out/surface/{lh,rh}.<mask>.label.gii`` (both regions, the encoder filter ``keep``,
+    the ground truth of a synthetic subject) and ``out/regions.tsv`` (the voxels of both
+    regions with their vertex, coordinates and scores), from the arrays of maps.npz
+    (:mod:`braincause.surfacefiles`).
+
+    Parameters
+    ----------
+    subj : BrainDataset
+    maps : dict of str to ndarray
+        :func:`voxel_maps`.
+    out : Path
+
+    Returns
+    -------
+    list of Path
+    """
+    from braincause.surfacefiles import region_table, write_surface_maps
+    from braincause.utils import atomic_write_bytes
+
+    files = write_surface_maps(out / "surface", maps, n_vertices=mesh_vertices(subj),
+                               floats=SURFACE_FLOATS, masks=SURFACE_MASKS)
+    coords = subj.cortex.pial if subj.cortex is not None else None
+    table = region_table({"causal": maps["region"], "activation": maps["activation_region"]},
+                         maps, columns=SURFACE_FLOATS, coordinates=coords)
+    atomic_write_bytes(out / "regions.tsv", table.encode())
+    return [*files, out / "regions.tsv"]
 
 
 def _item_response(resp: np.ndarray | None, i: int) -> dict[str, float] | None:

@@ -137,7 +137,8 @@ def _wants_followup(followup: bool | None, verdict: str) -> bool:
 
 
 def _outputs_record(report: bool, design: bool) -> dict[str, Any]:
-    return {"result": "result.json", "maps": "maps.npz", "stimuli": "stimuli/",
+    return {"result": "result.json", "maps": "maps.npz", "surface": "surface/",
+            "regions": "regions.tsv", "stimuli": "stimuli/",
             "report": "report.html" if report else None,
             "followup": "followup/" if design else None}
 
