@@ -11,7 +11,7 @@ Heavy modules load on first use, so ``import braincause`` stays light.
 
 from braincause._version import __version__ as __version__
 
-__all__ = ["LocalizeConfig", "LocalizeResult", "load_subject", "localize"]
+__all__ = ["LocalizeConfig", "LocalizeResult", "load_subject", "localize", "predict"]
 
 
 def __getattr__(name: str):
@@ -23,6 +23,10 @@ def __getattr__(name: str):
         from braincause.config import LocalizeConfig
 
         return LocalizeConfig
+    if name == "predict":
+        from braincause.prediction import predict
+
+        return predict
     if name == "load_subject":
         from braincause.datasets.synthetic import load_subject
 

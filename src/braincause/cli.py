@@ -406,6 +406,56 @@ def cmd_localize(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- predict
+def cmd_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from braincause.config import LocalizeConfig
+    from braincause.prediction import predict
+
+    for item in args.images:
+        check_text(item, "IMAGES", max_len=4096)
+    subject = args.subject
+    if args.nsd_root:
+        _check_nsd_root(args.nsd_root)
+        _nsd_number(subject)
+    else:
+        _check_subject(subject, "--subject")
+    if args.threshold is not None:
+        check_float(args.threshold, "--threshold", 0, 1, hi_open=True)
+    out = Path(check_output_file(args.out, "--out"))
+    if out.suffix.lower() not in (".csv", ".tsv"):
+        raise UserInputError(f"--out {args.out!r} must end in .csv or .tsv (the region-mean "
+                             "table; the .npz, .json and GIFTI files are written beside it)")
+    stem = out.with_suffix("")
+    for extra in (stem.with_suffix(".npz"), stem.with_suffix(".json")):
+        check_output_file(extra, "--out's sidecar")
+    cfg = LocalizeConfig.from_toml(args.config) if args.config else None
+    prog = _Progress(args.quiet)
+    try:
+        pred = predict(args.images, subject=subject, region=args.region, roi=args.roi,
+                       nsd_root=args.nsd_root, config=cfg, threshold=args.threshold,
+                       use_cache=not args.no_cache, progress=prog)
+    finally:
+        prog.done()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    files = pred.write(out, surface=not args.no_surface)
+    if args.json:
+        print(json.dumps({**pred.info, "files": [str(f) for f in files]}, indent=2))
+        return 0
+    f = pred.info["voxel_filter"]
+    print(f"{len(pred.names)} images in {pred.subject}: predicted responses of "
+          f"{pred.responses.shape[1]} voxels; region means over the {f['n_voxels_kept']} "
+          f"voxels with held-out encoder r >= {f['threshold']:g}")
+    order = np.argsort(-np.nan_to_num(pred.region_means, nan=-np.inf), axis=0)
+    for j, name in enumerate(pred.regions):
+        n_kept = pred.info["regions"][name]["n_voxels_kept"]
+        best = pred.names[order[0, j]] if n_kept else "-"
+        print(f"  {name:<22} {n_kept:>5} voxels  top image: {Path(best).name}")
+    print("wrote " + ", ".join(str(p) for p in files))
+    return 0
+
+
 # ---------------------------------------------------------------- design
 def cmd_design(args: argparse.Namespace) -> int:
     from braincause.followup import FollowupConfig, design_followup
@@ -636,6 +686,51 @@ def build_parser() -> argparse.ArgumentParser:
     lo.add_argument("--json", action="store_true", help="print result.json on stdout")
     lo.add_argument("--quiet", action="store_true", help="no progress messages")
     lo.set_defaults(func=cmd_localize)
+
+    pr = sub.add_parser(
+        "predict", help="predicted brain responses of any images (PNG/JPEG) in a subject",
+        description="Predict the responses of IMAGES (PNG/JPEG files of any size, or folders "
+                    "of them: their .png/.jpg/.jpeg files, sorted by name, subfolders not "
+                    "searched) with the subject's fitted encoder (the cached fit localize "
+                    "uses; fitted on first use). Each image is decoded to 8-bit RGB (EXIF "
+                    "orientation applied, alpha dropped), centre-cropped to a square and "
+                    "resized by the backbone; features go through the on-disk feature cache "
+                    "in batches. Writes OUT (.csv or .tsv: one row per image, the mean "
+                    "predicted response of each region over its voxels passing the encoder "
+                    "filter r >= --threshold: the subject's labelled areas, visual_cortex = "
+                    "all of them, and --region / --roi), OUT's stem .npz (every voxel's "
+                    "prediction, r, the filter, the regions), .json (subject, encoder, "
+                    "filter, conversion, image hashes) and lh./rh.<stem>.func.gii (one map "
+                    "per image on fsaverage5 or the NSD betas' fsaverage; NaN off the "
+                    "subject's voxels). The synthetic subjects were measured on rendered "
+                    "scenes: predictions for photographs are extrapolations (docs/predict.md).",
+        epilog="exit codes: 0 done, 2 bad input (unreadable image, folder without PNG/JPEG, "
+               "unknown subject, a --region run of another subject, bad --roi file), 1 "
+               "internal error.")
+    pr.add_argument("images", nargs="+", metavar="IMAGES",
+                    help="image files (PNG/JPEG) and/or folders of them")
+    pr.add_argument("--subject", default="synth-01",
+                    help="synthetic subject id (default synth-01); with --nsd-root an NSD "
+                         "subject number (1-8)")
+    pr.add_argument("--out", required=True, metavar="FILE",
+                    help="the region-mean table (.csv or .tsv); the other files go beside it")
+    pr.add_argument("--region", metavar="RUN_DIR",
+                    help="a localize run of the same subject: add its causal and activation "
+                         "regions (columns run_causal, run_activation)")
+    pr.add_argument("--roi", metavar="FILE",
+                    help="a region file: a TSV with a 'voxel' column (and optionally "
+                         "'region'), e.g. a run's regions.tsv, or text of voxel indices")
+    pr.add_argument("--nsd-root", metavar="DIR", help="predict for an NSD subject of this "
+                                                      "local copy (docs/nsd.md)")
+    pr.add_argument("--threshold", type=float,
+                    help="encoder filter: minimum held-out r (default 0.2, the paper's)")
+    pr.add_argument("--config", help="TOML config: its [backends.backbone] and [nsd] tables")
+    pr.add_argument("--no-surface", action="store_true", help="do not write the GIFTI files")
+    pr.add_argument("--no-cache", action="store_true",
+                    help="recompute features and the encoder, ignoring the cache")
+    pr.add_argument("--json", action="store_true", help="print the sidecar JSON on stdout")
+    pr.add_argument("--quiet", action="store_true", help="no progress messages")
+    pr.set_defaults(func=cmd_predict)
 
     de = sub.add_parser(
         "design", help="design the follow-up fMRI experiment of a localize run",
