@@ -258,3 +258,46 @@ def test_low_level_test_holds_its_level_for_a_region_driven_by_low_level_statist
         plain_rej += one_sided_welch(pr, cr, n_permutations=199, random_state=rng) <= ALPHA
     assert plain_rej / runs > 0.5
     assert matched_rej / runs <= ALPHA + 3 * np.sqrt(ALPHA * (1 - ALPHA) / runs)
+
+
+# ------------------------------------------------------------------ smallest effect of interest
+def test_the_measured_test_with_a_smallest_effect_tests_the_shifted_null():
+    """With ``min_effect_meas = δ`` the measured p is the one-sided Welch permutation p of
+    (positives − δ) vs the rest, and agrees with scipy's Welch t-test of the same data
+    within Monte Carlo error."""
+    rng = np.random.default_rng(30)
+    mp, mr = 0.3 + rng.standard_normal(80), rng.standard_normal(400)
+    train, held = _arrays(rng, pos=2, sd=0.3), _arrays(rng, pos=2, sd=0.3)
+    delta, n = 0.15, 4000
+    g = causal_gate(train, held, mp, mr, coverage="high", alpha=ALPHA, n_permutations=n,
+                    random_state=5, min_effect_meas=delta)
+    t = g.tests["activation_meas"]
+    assert t.statistic == pytest.approx(mp.mean() - mr.mean())  # the unshifted difference
+    ref = stats.ttest_ind(mp - delta, mr, equal_var=False, alternative="greater").pvalue
+    assert abs(t.p - ref) < 4 * np.sqrt(ref * (1 - ref) / n) + 2e-3
+    plain = causal_gate(train, held, mp, mr, coverage="high", alpha=ALPHA, n_permutations=n,
+                        random_state=5).tests["activation_meas"].p
+    assert plain < t.p  # the shifted null is harder to reject
+    assert any("tested > 0.15" in r for r in g.reasons)
+
+
+def test_a_real_effect_below_the_smallest_effect_rarely_passes_and_one_above_does():
+    """200 runs each: a true measured effect of δ/2 passes at most alpha of the time
+    (it is inside the shifted null), one of 3δ nearly always; with δ = 0 the small effect
+    passes far more often (the shift is what removes it)."""
+    rng = np.random.default_rng(31)
+    delta, runs = 0.2, 200
+    rate = {}
+    for name, effect, d in (("below", delta / 2, delta), ("above", 3 * delta, delta),
+                            ("below_no_shift", delta / 2, 0.0)):
+        hits = 0
+        for _ in range(runs):
+            mp, mr = effect + rng.standard_normal(100), rng.standard_normal(400)
+            g = causal_gate(_arrays(rng, pos=2, sd=0.3), _arrays(rng, pos=2, sd=0.3), mp, mr,
+                            coverage="high", alpha=ALPHA, n_permutations=199,
+                            random_state=rng, min_effect_meas=d)
+            hits += g.tests["activation_meas"].passes
+        rate[name] = hits / runs
+    assert rate["below"] <= ALPHA + 3 * np.sqrt(ALPHA * (1 - ALPHA) / runs)
+    assert rate["above"] >= 0.95
+    assert rate["below_no_shift"] > 2 * rate["below"] + 0.1

@@ -136,6 +136,7 @@ class StatsConfig:
     n_baselines: int = 24               # baseline concepts for empirical p (≥ 19 for 0.05)
     n_permutations: int = 1000          # voxelwise max-T permutations
     n_gate_permutations: int = 10000    # the verdict's region tests (sampled flips/labels)
+    min_effect_meas: float = 0.03       # the gate's measured test: mean difference > this (z)
     n_bootstrap: int = 2000
     ci_level: float = 0.95
     baseline_seed: int = 0              # seed of the shared baseline-concept datasets
@@ -598,6 +599,8 @@ class LocalizeConfig:
                "stats.n_permutations, stats.n_gate_permutations and stats.n_bootstrap must "
                "be ≥ 1")
         _check(0 < st.ci_level < 1, "stats.ci_level must be in (0, 1)")
+        _check(0 <= st.min_effect_meas < 10, "stats.min_effect_meas must be in [0, 10) "
+               "(z units of the measured responses)")
         known = set(CRITERIA)
         for name in ("require_generated", "require_measured"):
             bad = set(getattr(v, name)) - known

@@ -72,7 +72,7 @@ NULL_SUBJECT = "synth-null"
 #: A true positive counts as *located* when its region's precision reaches this.
 LOCATED_PRECISION = 0.5
 #: Bump when the per-task record changes (invalidates resumed task files).
-RECORD_VERSION = "gtb-5"
+RECORD_VERSION = "gtb-6"
 
 #: The benchmark configuration: :class:`~braincause.config.LocalizeConfig`'s defaults, the
 #: sizes users run (the benchmark measures the product). The same for every method.
@@ -332,6 +332,7 @@ def evaluate_run(result: Any, *, task: Task, cfg: LocalizeConfig, subject_areas:
         "label": rec.verdict.label,
         "shared_with": rec.verdict.shared_with,
         "passes": _passes(rec.verdict),
+        "gate_statistics": _gate_statistics(rec.verdict),
         "decoy_fraction": ({k: (rec.ground_truth.to_dict().get(k) or {}).get("inside_decoys")
                             for k in ("causal", "activation")}
                            if rec.ground_truth is not None else None),
@@ -346,6 +347,16 @@ def evaluate_run(result: Any, *, task: Task, cfg: LocalizeConfig, subject_areas:
         "rankings": {sig: top_k(maps[f"signal_{sig}"], keep, max(ALIGN_K)).tolist()
                      for sig in sorted({v[1] for v in METHODS.values()})},
     }
+
+
+def _gate_statistics(v) -> dict[str, Any] | None:
+    """The causal gate's effect sizes and p-values (for choosing and checking its rule
+    on the records, without re-running)."""
+    if not v.gate:
+        return None
+    return {"train": v.gate.get("train_statistic"),
+            **{t: {"statistic": e.get("statistic"), "p": e.get("p")}
+               for t, e in v.gate["tests"].items()}}
 
 
 def _passes(v) -> dict[str, bool]:

@@ -399,7 +399,8 @@ def causal_gate(train: CausalArrays, held_out: CausalArrays, meas_pos: np.ndarra
                 n_permutations: int, random_state: RandomState = None,
                 coverage_reasons: list[str] | None = None,
                 set_aside: dict[str, str] | None = None,
-                matched: tuple[np.ndarray, np.ndarray] | None = None) -> GateResult:
+                matched: tuple[np.ndarray, np.ndarray] | None = None,
+                min_effect_meas: float = 0.0) -> GateResult:
     """The verdict of the causal gate (module docstring).
 
     Parameters
@@ -422,6 +423,10 @@ def causal_gate(train: CausalArrays, held_out: CausalArrays, meas_pos: np.ndarra
         Low-level features of the measured positives and of ``meas_rest``: the measured
         test becomes ``lowlevel_meas`` (:func:`low_level_residuals`) instead of
         ``activation_meas`` (when there are more than twice as many images as features).
+    min_effect_meas : float, default=0.0
+        The measured test's smallest effect of interest δ (z units): it tests
+        ``mean difference > δ`` (the positives shifted down by δ before the label
+        permutations), so an effect that is real but below δ does not pass.
 
     Returns
     -------
@@ -443,15 +448,17 @@ def causal_gate(train: CausalArrays, held_out: CausalArrays, meas_pos: np.ndarra
     have = meas_pos is not None and meas_rest is not None
     if have and matched is not None and len(meas_rest) > 2 * matched[1].shape[1]:
         rp, rc = low_level_residuals(meas_pos, matched[0], meas_rest, matched[1])
-        pm = one_sided_welch(rp, rc, n_permutations=n_permutations, random_state=seeds[1])
+        pm = one_sided_welch(rp - min_effect_meas, rc, n_permutations=n_permutations,
+                             random_state=seeds[1])
         meas = TestResult("lowlevel_meas", float(rp.mean() - rc.mean()) if len(rp) else None,
                           len(rp), pm, pm is not None and pm <= alpha,
                           "held-out measured positives vs held-out images without the "
                           "concept, each minus what a low-level model (fitted on the "
                           "latter) predicts; one-sided Welch t, label permutations")
     else:
-        pm = one_sided_welch(meas_pos, meas_rest, n_permutations=n_permutations,
-                             random_state=seeds[1]) if have else None
+        pm = one_sided_welch(np.asarray(meas_pos, float) - min_effect_meas, meas_rest,
+                             n_permutations=n_permutations, random_state=seeds[1]) \
+            if have else None
         meas = TestResult("activation_meas",
                           float(np.mean(meas_pos) - np.mean(meas_rest))
                           if have and len(meas_pos) and len(meas_rest) else None,
@@ -465,8 +472,10 @@ def causal_gate(train: CausalArrays, held_out: CausalArrays, meas_pos: np.ndarra
     reasons.append(f"TRAIN-split positive minus hardest removal/control {_num(train_stat)} "
                    f"({'> 0: a candidate' if candidate else 'not > 0: no candidate'})")
     for t in (gen, meas):
+        shift = f" (tested > {min_effect_meas:g})" if t is meas and min_effect_meas else ""
         reasons.append(f"{t.name} {'passes' if t.passes else 'fails'}: mean difference "
-                       f"{_num(t.statistic)} over {t.n}, p {_num(t.p)} (alpha {alpha:g})")
+                       f"{_num(t.statistic)}{shift} over {t.n}, p {_num(t.p)} "
+                       f"(alpha {alpha:g})")
     gen_ok = candidate and gen.passes
     if coverage == "high":
         verdict = "discovery" if gen_ok and meas.passes else "rejected"

@@ -716,7 +716,7 @@ def gated_verdict(ctx: RunContext, concept: ResolvedQuery, ev: Evidence, mask: n
                        coverage_reasons=reasons,
                        set_aside=standins_set_aside(ctx, concept, ev, mask,
                                                     train.control_kind),
-                       matched=_low_level(ctx, ev))
+                       matched=_low_level(ctx, ev), min_effect_meas=st.min_effect_meas)
     sel = selectivity(train, held, alpha=st.alpha, n_permutations=st.n_gate_permutations,
                       random_state=s_sel)
     reasons = list(gate.reasons)
