@@ -21,7 +21,10 @@ data the region was not chosen on:
     over :mod:`braincause.evaluate.lowlevel`'s luminance, contrast, saturation, warmth
     and fine detail on a 4 × 4 grid): one-sided Welch t with label permutations. No
     hardest negatives are selected, so noise is not selected either. Without the
-    images' pixels it falls back to ``activation_meas``: the raw responses.
+    images' pixels it falls back to ``activation_meas``: the raw responses. Either
+    tests ``mean difference > δ``, a smallest effect of interest (``min_effect_meas``;
+    ``stats.min_effect_meas`` in ``localize``): low-level statistics the descriptors
+    miss leave small effects of their own.
 
 The region must also be a candidate: the same ``d`` on the TRAIN split has a positive
 mean (the region was chosen there). The verdict is an **intersection–union test**:
