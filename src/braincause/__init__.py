@@ -5,13 +5,14 @@ The public API mirrors the CLI::
     import braincause
     result = braincause.localize("faces", subject="synth-01", out="faces-out")
     result.verdict, result.region, result.to_dict()
+    swept = braincause.sweep(["faces", "food"], ["synth-01", "synth-02"], out="sweep-out")
 
 Heavy modules load on first use, so ``import braincause`` stays light.
 """
 
 from braincause._version import __version__ as __version__
 
-__all__ = ["LocalizeConfig", "LocalizeResult", "load_subject", "localize", "predict"]
+__all__ = ["LocalizeConfig", "LocalizeResult", "load_subject", "localize", "predict", "sweep"]
 
 
 def __getattr__(name: str):
@@ -19,6 +20,10 @@ def __getattr__(name: str):
         from braincause import pipeline
 
         return getattr(pipeline, name)
+    if name == "sweep":
+        from braincause.sweeps import sweep
+
+        return sweep
     if name == "LocalizeConfig":
         from braincause.config import LocalizeConfig
 

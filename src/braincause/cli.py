@@ -486,11 +486,27 @@ def cmd_design(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- benchmark
+def _check_engine(args: argparse.Namespace) -> None:
+    """``--address`` only with ``--engine ray``, and Ray importable, before any work."""
+    if args.address is not None:
+        check_text(args.address, "--address", max_len=300)
+        if args.engine != "ray":
+            raise UserInputError("--address is for --engine ray; the local engine runs on "
+                                 "this machine")
+    if args.engine == "ray":
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise UserInputError("--engine ray needs Ray: pip install 'braincause[ray]' "
+                                 "(or pip install ray)")
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from braincause.bench import groundtruth as gt
 
     check_int(args.workers, "--workers", 1, MAX_WORKERS)
     check_seed(args.seed, "--seed")
+    _check_engine(args)
     if args.null_repeats is not None:
         check_int(args.null_repeats, "--null-repeats", 0, MAX_NULL_REPEATS)
     for s in args.subjects or ():
@@ -520,7 +536,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
                            null_subject=None if args.no_null else gt.NULL_SUBJECT,
                            null_repeats=null_repeats, config=config, seed=args.seed,
                            workers=args.workers, work=args.work, resume=not args.no_resume,
-                           out=out, quick=args.quick, progress=say)
+                           out=out, quick=args.quick, progress=say, engine=args.engine,
+                           address=args.address)
     if args.json:
         print((out / "benchmark.json").read_text())
         return 0
@@ -536,6 +553,116 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     print(f"\nbraincause targets missed: {', '.join(missed) if missed else 'none'}")
     print(f"wrote {out / 'benchmark.json'}, {out / 'benchmark.md'}, {out / 'benchmark.png'} "
           f"({res['run']['wall_s'] / 60:.1f} min)")
+    return 0
+
+
+# ---------------------------------------------------------------- sweep
+def _sweep_config(args: argparse.Namespace):
+    from braincause.config import LocalizeConfig
+
+    return LocalizeConfig.from_toml(args.config) if args.config else LocalizeConfig()
+
+
+class _SweepBar:
+    """Progress of a sweep: a tqdm bar with ETA on a TTY, one line per task otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.bar = None
+
+    def __call__(self, row: dict, n: int, total: int) -> None:
+        if self.quiet:
+            return
+        what = row.get("verdict") or row["status"]
+        if row["status"] == "failed":
+            what += f" ({row.get('error')})"
+        if self.tty:
+            if self.bar is None:
+                try:
+                    from tqdm import tqdm
+                except ImportError:  # the sweep extra is missing: plain lines
+                    self.tty = False
+                    return self(row, n, total)
+                self.bar = tqdm(total=total, unit="run", file=sys.stderr, dynamic_ncols=True)
+            self.bar.set_postfix_str(f"{row['subject']}/{row['query']}: {what}"[:60])
+            self.bar.update(n - self.bar.n)
+        else:
+            print(f"[{n}/{total}] {row['subject']} {row['query']}: {what}", file=sys.stderr,
+                  flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from braincause.sweeps import read_concept_file, sweep
+    from braincause.sweeps.plan import plan_sweep
+
+    concepts = list(args.concepts or [])
+    if args.concept_file:
+        check_text(args.concept_file, "--concept-file", max_len=4096)
+        concepts += read_concept_file(args.concept_file)
+    if not concepts:
+        raise UserInputError("give concepts (braincause sweep faces food --subjects ...) or "
+                             "--concept-file FILE (one query per line)")
+    subjects = args.subjects or ["synth-01"]
+    if args.nsd_root:
+        _check_nsd_root(args.nsd_root)
+        for s in subjects:
+            nsd_subject_number(s, "--subjects")
+    else:
+        for s in subjects:
+            _check_subject(s, "--subjects")
+    check_seed(args.seed, "--seed")
+    _check_engine(args)
+    if args.workers is not None:
+        check_int(args.workers, "--workers", 1, MAX_WORKERS)
+    if args.q is not None:
+        check_float(args.q, "--q", 0, 1, lo_open=True, hi_open=True)
+    check_int(args.n_spins, "--n-spins", 0, 100_000)
+    if args.cpus_per_task is not None:
+        check_float(args.cpus_per_task, "--cpus-per-task", 0, 1024, lo_open=True)
+    if args.gpus_per_task is not None:
+        check_float(args.gpus_per_task, "--gpus-per-task", 0, 64)
+    out = check_output_dir(args.out, "--out")
+    cfg = _sweep_config(args)
+    plan_sweep(concepts, subjects, seed=args.seed)  # collisions and sizes, before any work
+    from braincause.sweeps.run import default_resources
+
+    res = default_resources(cfg, cpus=args.cpus_per_task, gpus=args.gpus_per_task)
+    bar = _SweepBar(args.quiet or args.json)
+    say = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    try:
+        result = sweep(concepts, subjects, out=out, seed=args.seed, config=cfg,
+                       engine=args.engine, workers=args.workers, address=args.address,
+                       resources=res, retry_failed=args.retry_failed, fdr=args.fdr,
+                       q=args.q, n_spins=args.n_spins, nsd_root=args.nsd_root,
+                       report=not args.no_report, progress=say, on_task=bar)
+    finally:
+        bar.close()
+    doc = result.to_dict()
+    if args.json:
+        print(json.dumps(doc, indent=1, ensure_ascii=False))
+    else:
+        print(f"{'subject':<16} {'runs':>5} {'failed':>6} {'discoveries':>11} "
+              f"{'at FDR ' + format(doc['fdr']['q'], 'g'):>11}")
+        for s, v in doc["summary"].items():
+            print(f"{s:<16} {v['done']:>5} {v['failed']:>6} {v['discoveries']:>11} "
+                  f"{v['discoveries_at_fdr']:>11}")
+        for r in doc["tasks"]:
+            if r.get("discovery_at_fdr"):
+                print(f"  {r['subject']} {r['query']}: discovery at FDR (q {r['q']:.3g})")
+        cons = (doc.get("consistency") or {}).get("concepts") or {}
+        for q, c in cons.items():
+            print(f"  {q}: mean Dice {c['mean_dice']}, mean r {c['mean_correlation']} over "
+                  f"{len(c['subjects'])} subjects")
+        print(f"wrote {out / 'sweep.json'} and {out / 'index.html'}")
+    if result.failed:
+        print(f"braincause: {len(result.failed)} task(s) failed (messages in sweep.json); "
+              "fix them and rerun with --retry-failed", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -772,7 +899,14 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--quick", action="store_true",
                     help="CI-sized: 4 concepts on synth-01 and synth-null, smallest config")
     be.add_argument("--out", help="output folder (default braincause-out/benchmark)")
-    be.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    be.add_argument("--workers", type=int, default=2,
+                    help="tasks at a time (default 2; 1 runs them in this process)")
+    be.add_argument("--engine", choices=("local", "ray"), default="local",
+                    help="where the tasks run: local process pool (default) or Ray "
+                         "(docs/sweep.md); the results do not depend on it")
+    be.add_argument("--address", metavar="ADDR",
+                    help="with --engine ray: an existing cluster (auto, HOST:PORT, "
+                         "ray://HOST:PORT); default: a local cluster for this run")
     be.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     be.add_argument("--concepts", nargs="+", metavar="CONCEPT",
                     help="concept names (default: the benchmark's 44)")
@@ -790,6 +924,63 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--json", action="store_true", help="print benchmark.json on stdout")
     be.add_argument("--quiet", action="store_true", help="no progress messages")
     be.set_defaults(func=cmd_benchmark)
+
+    sw = sub.add_parser(
+        "sweep", help="localize many concepts in many subjects, with FDR and consistency",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run localize for every CONCEPT × subject (one task each) on an engine "
+                    "(a local process pool, or Ray: --engine ray) and combine the runs: "
+                    "DIR/<subject>/<concept>/ (a localize run folder each), DIR/sweep.json "
+                    "(verdicts, the concept-level p-value of each run and its Benjamini-"
+                    "Hochberg q-value across the subject's concepts, cross-subject Dice "
+                    "and map correlation with spin-test p-values, group maps in "
+                    "DIR/group/) and DIR/index.html (one self-contained page). Each task's "
+                    "seed comes from --seed and the concept, so the results do not depend "
+                    "on the engine, the workers or the order. Rerunning the same command "
+                    "resumes: finished tasks are read back, failed ones stay failed "
+                    "unless --retry-failed. See docs/sweep.md (clusters, cost).",
+        epilog="exit codes: 0 done, 3 done but some tasks failed (listed in sweep.json), "
+               "2 bad input (nothing run), 1 internal error.")
+    sw.add_argument("concepts", nargs="*", metavar="CONCEPT",
+                    help="concept queries (names, synonyms or free text)")
+    sw.add_argument("--concept-file", metavar="FILE",
+                    help="more concept queries, one per line (# starts a comment)")
+    sw.add_argument("--subjects", nargs="+", metavar="SUBJECT",
+                    help="synthetic subject ids (default synth-01); with --nsd-root NSD "
+                         "subject numbers (1-8)")
+    sw.add_argument("--out", required=True, metavar="DIR", help="the sweep folder")
+    sw.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    sw.add_argument("--config", help="TOML config of every run (localize's format)")
+    sw.add_argument("--nsd-root", metavar="DIR", help="run on NSD from this local copy")
+    sw.add_argument("--engine", choices=("local", "ray"), default="local",
+                    help="local process pool (default) or Ray")
+    sw.add_argument("--address", metavar="ADDR",
+                    help="with --engine ray: an existing cluster (auto, HOST:PORT, "
+                         "ray://HOST:PORT); default: a local cluster on 127.0.0.1 for "
+                         "this run")
+    sw.add_argument("--workers", type=int,
+                    help="tasks at a time (default 2; an existing Ray cluster: as many as "
+                         "its resources hold; 1 runs them in this process)")
+    sw.add_argument("--cpus-per-task", type=float,
+                    help="CPU cores per task (default 1; also its thread count)")
+    sw.add_argument("--gpus-per-task", type=float,
+                    help="GPUs per task on Ray (default 1 when the config uses a GPU "
+                         "model: diffusers, CLIP, a VLM, DINOv2; else 0)")
+    sw.add_argument("--fdr", choices=("bh", "by"), default="bh",
+                    help="q-values across each subject's concepts: Benjamini-Hochberg "
+                         "(default) or Benjamini-Yekutieli (any dependence)")
+    sw.add_argument("--q", type=float,
+                    help="FDR level of 'discovery at FDR' (default: the config's "
+                         "stats.alpha, 0.05)")
+    sw.add_argument("--n-spins", type=int, default=1000,
+                    help="rotations of the consistency spin test (default 1000; 0: none)")
+    sw.add_argument("--retry-failed", action="store_true",
+                    help="run again the tasks an earlier run recorded as failed")
+    sw.add_argument("--no-report", action="store_true",
+                    help="no report.html per run (the page then links to none)")
+    sw.add_argument("--json", action="store_true", help="print sweep.json on stdout")
+    sw.add_argument("--quiet", action="store_true", help="no progress messages")
+    sw.set_defaults(func=cmd_sweep)
     return p
 
 

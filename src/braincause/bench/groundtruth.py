@@ -30,7 +30,8 @@ the planted areas tuned to the concept (:func:`tuned_areas`). Null family-wise e
 is the fraction of runs on ``synth-null`` (no representation anywhere) with a
 discovery.
 
-Tasks run in a process pool; each task's seed comes from (benchmark seed, concept,
+Tasks run on an engine (:mod:`braincause.engine`: a local process pool or Ray, the
+sweep's execution layer); each task's seed comes from (benchmark seed, concept,
 repeat) only (:func:`task_seed`), never from worker order, and is the same for every
 subject, so a concept's stimuli are generated once and shared by all subjects (as the
 paper scores one generated dataset per concept in each subject). Each finished task is
@@ -144,9 +145,9 @@ def task_seed(seed: int, concept: str, repeat: int = 0) -> int:
         In [0, 2**31): the first word of ``SeedSequence([seed, hash(concept), repeat])``,
         the concept hashed with SHA-256.
     """
-    h = int.from_bytes(hashlib.sha256(concept.encode()).digest()[:4], "little")
-    ss = np.random.SeedSequence([int(seed), h, int(repeat)])
-    return int(ss.generate_state(1)[0] & 0x7FFFFFFF)
+    from braincause.engine import task_seed as seed_of
+
+    return seed_of(seed, concept, repeat)
 
 
 def plan_tasks(concepts: Sequence[str], subjects: Sequence[str], *, null_subject: str | None,
@@ -434,6 +435,16 @@ def run_task(task: Task, config: dict[str, Any], work: str) -> dict[str, Any]:
     return rec
 
 
+def _run_task_job(args: tuple[Task, dict[str, Any], str]) -> dict[str, Any]:
+    """:func:`run_task` of one engine argument."""
+    return run_task(*args)
+
+
+def _warm_up_job(args: tuple[str, str, dict[str, Any]]) -> None:
+    """:func:`warm_up` of one engine argument."""
+    warm_up(*args)
+
+
 def warm_jobs(tasks: Sequence[Task], cfg: LocalizeConfig) -> list[tuple[str, str]]:
     """What the tasks share, as jobs that can run in parallel before them: each subject
     (simulation, encoder, verifier, caption index) and each baseline concept's stimuli,
@@ -476,11 +487,6 @@ def warm_up(kind: str, name: str, config: dict[str, Any]) -> None:
 
 
 _ROLES: dict[str, Any] = {}
-
-
-def _worker_init() -> None:  # pragma: no cover - runs in worker processes
-    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[v] = "1"
 
 
 # ------------------------------------------------------------------ aggregation
@@ -770,7 +776,8 @@ def run_benchmark(*, concepts: Sequence[str] = FULL_CONCEPTS,
                   seed: int = 0, workers: int = 2, work: str | Path | None = None,
                   resume: bool = True, out: str | Path | None = None, quick: bool = False,
                   progress: Callable[[str], None] | None = None,
-                  base_seed: int | None = None) -> dict[str, Any]:
+                  base_seed: int | None = None, engine: str = "local",
+                  address: str | None = None) -> dict[str, Any]:
     """Run every task, aggregate, and (with ``out``) write ``benchmark.json``,
     ``benchmark.md`` and ``benchmark.png``.
 
@@ -788,7 +795,7 @@ def run_benchmark(*, concepts: Sequence[str] = FULL_CONCEPTS,
     seed : int, default=0
         The benchmark's seed; task seeds derive from it (:func:`task_seed`).
     workers : int
-        Processes (1: in this process). Results do not depend on it.
+        Tasks at a time (local engine, 1: in this process). Results do not depend on it.
     work : path
         Folder of the per-task records (default: ``<cache>/benchmark/<config hash>``).
     resume : bool
@@ -801,6 +808,11 @@ def run_benchmark(*, concepts: Sequence[str] = FULL_CONCEPTS,
         Called with a one-line message at each step and finished task.
     base_seed : int, optional
         Deprecated alias of ``seed`` (a DeprecationWarning).
+    engine : {"local", "ray"}, default="local"
+        Where the tasks run (:func:`braincause.engine.make_engine`); results do not
+        depend on it.
+    address : str, optional
+        With ``engine="ray"``: an existing Ray cluster (default: a local one).
 
     Returns
     -------
@@ -858,29 +870,21 @@ def run_benchmark(*, concepts: Sequence[str] = FULL_CONCEPTS,
     say(f"benchmark: {len(tasks)} tasks ({len(concepts)} concepts × {len(subjects)} subjects"
         + (f" + {null_subject} × {null_repeats}" if null_subject else "")
         + f"), {workers} worker(s), records in {work}")
-    if workers == 1:
-        for t in tasks:
-            done(run_task(t, cfg_dict, str(work)))
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from braincause.engine import make_engine
 
+    with make_engine(engine, workers=workers, address=address) as eng:
         todo = [t for t in tasks if not _finished(work, t, cfg)]
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
-                                 initializer=_worker_init) as pool:
-            if todo:
-                jobs = warm_jobs(todo, cfg)
-                say(f"warm-up: {len(jobs)} shared builds (subjects, baseline stimuli) "
-                    "in parallel")
-                for f in [pool.submit(warm_up, kind, nm, cfg_dict) for kind, nm in jobs]:
-                    f.result()
-                say(f"warm-up done in {(time.time() - t0) / 60:.1f} min")
-            t_tasks[0] = time.time()
-            pending = {pool.submit(run_task, t, cfg_dict, str(work)) for t in tasks}
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    done(f.result())
+        if todo and eng.workers > 1:
+            jobs = warm_jobs(todo, cfg)
+            say(f"warm-up: {len(jobs)} shared builds (subjects, baseline stimuli) "
+                "in parallel")
+            for o in eng.run(_warm_up_job, [(kind, nm, cfg_dict) for kind, nm in jobs]):
+                o.unwrap()
+            say(f"warm-up done in {(time.time() - t0) / 60:.1f} min")
+        t_tasks[0] = time.time()
+        for o in eng.run(_run_task_job, [(t, cfg_dict, str(work)) for t in tasks]):
+            done(o.unwrap())
+        ran_on = eng.describe()
     wall = time.time() - t0
     summary = aggregate(records, k=cfg.region.k, alpha=cfg.stats.alpha,
                         required=(*cfg.verdict.require_generated,
@@ -899,7 +903,8 @@ def run_benchmark(*, concepts: Sequence[str] = FULL_CONCEPTS,
         "config": cfg_dict, "config_hash": cfg.hash(), "region_k": cfg.region.k,
         "alpha": cfg.stats.alpha,
         **summary,
-        "run": {"wall_s": round(wall, 1), "workers": workers, "tasks": len(tasks),
+        "run": {"wall_s": round(wall, 1), "workers": ran_on["workers"],
+                "engine": ran_on["engine"], "tasks": len(tasks),
                 "tasks_run": len(ran), "tasks_resumed": len(records) - len(ran),
                 "task_s_mean": _mean([r["elapsed_s"] for r in ran]),
                 "task_s_sum": _fin(sum(r["elapsed_s"] for r in records)),

@@ -13,8 +13,15 @@ from typing import Any
 from braincause.boundary import check_localize_inputs
 from braincause.config import LocalizeConfig
 from braincause.evaluate.criteria import baseline_p_values
+from braincause.exceptions import UserInputError
 from braincause.pipeline import stages as S
-from braincause.pipeline.context import Progress, _quiet, data_source, prepare_run
+from braincause.pipeline.context import (
+    Progress,
+    RunContext,
+    _quiet,
+    data_source,
+    prepare_run,
+)
 from braincause.pipeline.record import (
     LocalizeResult,
     RunArtifacts,
@@ -33,7 +40,8 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
              config: LocalizeConfig | None = None, out: str | Path | None = None,
              use_cache: bool = True, progress: Progress | None = None,
              report: bool = True, followup: bool | None = None,
-             nsd_root: str | Path | None = None) -> LocalizeResult:
+             nsd_root: str | Path | None = None,
+             context: RunContext | None = None) -> LocalizeResult:
     """Localize ``query`` in ``subject``'s visual cortex.
 
     resolve → prepare (subject, roles, encoder, verifier, retrieval) → stimuli →
@@ -70,6 +78,10 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     nsd_root : path, optional
         A local NSD copy (``docs/nsd.md``): run on that NSD subject with the real backends
         of ``config.backends``.
+    context : RunContext, optional
+        What :func:`~braincause.pipeline.prepare_run` made for the same subject,
+        configuration and data source, reused instead of preparing again (the sweep keeps
+        one per worker, so heavy models load once). The results are the same.
 
     Returns
     -------
@@ -84,7 +96,10 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     source = data_source(nsd_root)
     concept = source.resolve(query)
     say(f"concept: {query!r} → {concept.name} ({concept.how})")
-    ctx = prepare_run(source, subject, cfg, use_cache=use_cache, progress=say)
+    if context is None:
+        ctx = prepare_run(source, subject, cfg, use_cache=use_cache, progress=say)
+    else:
+        ctx = _check_context(context, source, subject, cfg)
     ds = S.build_stimuli(ctx, concept, seed, with_images=out is not None, progress=say)
     ev = S.gather_evidence(ctx, concept, ds, progress=say)
     regions = S.propose_regions(ctx, concept, ev, progress=say)
@@ -128,6 +143,16 @@ def _check_inputs(query: str, config: LocalizeConfig | None, seed: Any,
     cfg = config or LocalizeConfig()
     cfg.validate()
     return cfg, int(seed), progress or _quiet
+
+
+def _check_context(ctx: RunContext, source, subject: Any, cfg: LocalizeConfig) -> RunContext:
+    """``ctx`` if it was prepared for this subject, configuration and kind of data."""
+    same_subject = source.real or ctx.subject_id == subject  # NSD ids are normalised
+    if ctx.cfg.hash() != cfg.hash() or ctx.source.real != source.real or not same_subject:
+        raise UserInputError(f"context was prepared for {ctx.subject_id} with config "
+                             f"{ctx.cfg.hash()}, not for {subject} with config {cfg.hash()}; "
+                             "pass the context of the same subject and config, or none")
+    return ctx
 
 
 def _wants_followup(followup: bool | None, verdict: str) -> bool:
