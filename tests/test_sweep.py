@@ -367,3 +367,22 @@ def test_page_loads_offline_in_chromium_and_sorts(swept):
     assert probe["n"] == 6 and probe["thumbs"] == 4 and probe["broken"] == 0
     assert probe["up"] == sorted(probe["up"]) and probe["down"] == sorted(probe["down"])[::-1]
     assert probe["groups"] == 2 and probe["pairs"] == 2
+
+
+def test_public_api_and_progress_bar(capsys):
+    import braincause
+    from braincause.cli import _SweepBar
+
+    assert braincause.sweep is sweep and "sweep" in braincause.__all__
+    bar = _SweepBar(quiet=False)
+    bar.tty = True  # as on a terminal: a tqdm bar with ETA on stderr
+    bar({"subject": "synth-01", "query": "faces", "status": "done", "verdict": "discovery"},
+        1, 4)
+    bar({"subject": "synth-01", "query": "zz", "status": "failed", "error": "unknown"}, 2, 4)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "2/4" in err and "synth-01/zz: failed (unknown)" in err
+    plain = _SweepBar(quiet=False)
+    plain.tty = False
+    plain({"subject": "s", "query": "q", "status": "done", "verdict": "rejected"}, 3, 4)
+    assert capsys.readouterr().err == "[3/4] s q: rejected\n"
