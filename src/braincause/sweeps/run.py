@@ -257,7 +257,7 @@ def sweep(concepts: Sequence[str], subjects: Sequence[str] = ("synth-01",), *,
 # ------------------------------------------------------------------ helpers
 def _header(tasks: list[SweepTask], cfg: LocalizeConfig, seed: int, fdr: str, level: float,
             n_spins: int, nsd_root: Any) -> dict[str, Any]:
-    from braincause import __version__
+    from braincause._version import __version__
 
     return {"sweep_version": SWEEP_VERSION, "braincause_version": __version__,
             "concepts": list(dict.fromkeys(t.query for t in tasks)),
