@@ -177,6 +177,27 @@ def test_disk_cache_and_dedup(tmp_path, monkeypatch):
     np.load(c.cache_path, allow_pickle=False).close()  # no pickled objects inside
 
 
+def test_query_embeddings_are_cached_on_disk_and_rebuilt_when_damaged(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRAINCAUSE_CACHE", str(tmp_path))
+    a = CaptionIndex(CAPTIONS, KeywordEmbedder(), cache_key="pool-q")
+    want = a.caption_similarity("a dog")
+    emb = KeywordEmbedder()
+    b = CaptionIndex(CAPTIONS, emb, cache_key="pool-q")  # a new process, in effect
+    assert np.array_equal(b.caption_similarity("a dog"), want) and emb.calls == []
+    path = b._query_path("a dog")
+    path.write_bytes(b"not an array")
+    emb3 = KeywordEmbedder()
+    c = CaptionIndex(CAPTIONS, emb3, cache_key="pool-q")
+    assert np.array_equal(c.caption_similarity("a dog"), want) and emb3.calls == [1]
+    assert np.array_equal(np.load(path), c.query_embedding("a dog"))  # rewritten
+    # no disk cache without a cache key; results handed out are the caller's to change
+    d = CaptionIndex(CAPTIONS, KeywordEmbedder())
+    assert d._query_path("a dog") is None
+    s = d.caption_similarity("a dog")
+    s[:] = 0
+    assert np.array_equal(d.caption_similarity("a dog"), want)
+
+
 def test_for_subject_uses_the_fingerprint(tmp_path, monkeypatch):
     monkeypatch.setenv("BRAINCAUSE_CACHE", str(tmp_path))
 

@@ -17,6 +17,8 @@ from braincause.utils import atomic_write_bytes, cache_dir
 #: Bumped whenever the cache layout or the scoring changes.
 INDEX_VERSION = 1
 _QUERY_MEMO = 256
+#: Similarity vectors kept per index (one float per caption each).
+_SIMILARITY_MEMO = 64
 
 
 def embedding_cache_path(prefix: str, key: str, fingerprint: str, version: Any) -> Path:
@@ -239,6 +241,7 @@ class CaptionIndex:
         self._inverse = inverse
         self._digest = _captions_digest(caps)
         self._memo: dict[str, np.ndarray] = {}
+        self._sim_memo: dict[str, np.ndarray] = {}
         self.cache_path = None
         if cache_key is not None:
             self.cache_path = embedding_cache_path("captions", cache_key,
@@ -322,12 +325,47 @@ class CaptionIndex:
         text = _check_query(text)
         got = self._memo.get(text)
         if got is None:
-            got = self._embed([text], 1)[0]
+            got = self._load_query(text)
+            if got is None:
+                got = self._embed([text], 1)[0]
+                self._save_query(text, got)
             got.setflags(write=False)
             if len(self._memo) >= _QUERY_MEMO:
                 self._memo.pop(next(iter(self._memo)))
             self._memo[text] = got
         return got
+
+    def _query_path(self, text: str) -> Path | None:
+        """Where a query's embedding is kept on disk (with a disk-cached index only):
+        one small file per text, under the embedder's fingerprint."""
+        if self.cache_path is None:
+            return None
+        digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+        return (self.cache_path.parent / f"queries-{self.embedder.fingerprint()}"
+                f"-v{INDEX_VERSION}" / f"{digest}.npy")
+
+    def _load_query(self, text: str) -> np.ndarray | None:
+        path = self._query_path(text)
+        if path is None or not path.is_file():
+            return None
+        try:
+            emb = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            return None  # a damaged file is recomputed (and rewritten)
+        if emb.shape != (self.dim,) or emb.dtype != np.float32 or not np.isfinite(emb).all():
+            return None
+        return emb
+
+    def _save_query(self, text: str, emb: np.ndarray) -> None:
+        path = self._query_path(text)
+        if path is None:
+            return
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(emb, np.float32), allow_pickle=False)
+        try:
+            atomic_write_bytes(path, buf.getvalue())
+        except OSError:
+            pass
 
     # ------------------------------------------------------------------ similarity
     def caption_similarity(self, text: str) -> np.ndarray:
@@ -348,7 +386,15 @@ class CaptionIndex:
         UserInputError
             ``text`` is not a string or is blank.
         """
-        return (self._embeddings @ self.query_embedding(text))[self._inverse]
+        q = self.query_embedding(text)
+        key = _check_query(text)
+        got = self._sim_memo.get(key)
+        if got is None:
+            got = (self._embeddings @ q)[self._inverse]
+            if len(self._sim_memo) >= _SIMILARITY_MEMO:
+                self._sim_memo.pop(next(iter(self._sim_memo)))
+            self._sim_memo[key] = got
+        return got.copy()
 
     def similarity(self, text: str) -> np.ndarray:
         """Similarity of each image to ``text``: its best caption's cosine similarity.
