@@ -362,6 +362,11 @@ def cmd_localize(args: argparse.Namespace) -> int:
     else:
         _check_subject(subject, "--subject")
     check_seed(args.seed, "--seed")
+    if args.verify_stimuli and not args.stimuli:
+        raise UserInputError("--verify-stimuli needs --stimuli DIR (generated stimuli are "
+                             "always verified)")
+    if args.stimuli is not None:
+        check_text(args.stimuli, "--stimuli", max_len=4096)
     if args.k is not None:
         check_int(args.k, "--k", 1, MAX_REGION_K)
     if args.alpha is not None:
@@ -389,7 +394,8 @@ def cmd_localize(args: argparse.Namespace) -> int:
         res = localize(args.concept, subject=subject, seed=args.seed,
                        config=cfg, out=out, nsd_root=args.nsd_root,
                        use_cache=not args.no_cache, progress=prog, report=not args.no_report,
-                       followup={"auto": None, "always": True, "never": False}[args.followup])
+                       followup={"auto": None, "always": True, "never": False}[args.followup],
+                       stimuli=args.stimuli, verify_stimuli=args.verify_stimuli)
     finally:
         prog.done()
     if args.json:
@@ -453,6 +459,24 @@ def cmd_predict(args: argparse.Namespace) -> int:
         best = pred.names[order[0, j]] if n_kept else "-"
         print(f"  {name:<22} {n_kept:>5} voxels  top image: {Path(best).name}")
     print("wrote " + ", ".join(str(p) for p in files))
+    return 0
+
+
+# ---------------------------------------------------------------- export-stimuli
+def cmd_export_stimuli(args: argparse.Namespace) -> int:
+    from braincause.stimuli.folder import export_stimulus_folder
+
+    check_text(args.run_dir, "RUN_DIR", max_len=4096)
+    out = check_output_dir(args.out, "--out")
+    got = export_stimulus_folder(args.run_dir, out)
+    if args.json:
+        print(json.dumps(got, indent=2))
+        return 0
+    n = got["images"]
+    print(f"wrote the kept stimuli of {args.run_dir} ({got['concept']}) to {out}: "
+          f"{n['positive']} positives, {n['negative']} negatives, {n['edit']} edits, "
+          f"{n['control']} controls, manifest.csv, counter_concepts.csv\n"
+          f"use it with: braincause localize {got['concept']} --stimuli {out}")
     return 0
 
 
@@ -810,6 +834,14 @@ def build_parser() -> argparse.ArgumentParser:
     lo.add_argument("--followup", choices=("auto", "always", "never"), default="auto",
                     help="design the follow-up experiment into DIR/followup/: auto = when the "
                          "verdict is discovery or needs follow-up (default)")
+    lo.add_argument("--stimuli", metavar="DIR",
+                    help="use your own stimuli instead of generating them: DIR/positives/, "
+                         "DIR/negatives/<counter-concept>/, DIR/edits/<positive stem>/ "
+                         "and/or DIR/manifest.csv (docs/localize.md, 'Your own stimuli'; "
+                         "`braincause export-stimuli` makes one from a run)")
+    lo.add_argument("--verify-stimuli", action="store_true",
+                    help="with --stimuli: keep only the images the verifier agrees with "
+                         "(default: every image is kept in the role you gave it)")
     lo.add_argument("--json", action="store_true", help="print result.json on stdout")
     lo.add_argument("--quiet", action="store_true", help="no progress messages")
     lo.set_defaults(func=cmd_localize)
@@ -858,6 +890,22 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", action="store_true", help="print the sidecar JSON on stdout")
     pr.add_argument("--quiet", action="store_true", help="no progress messages")
     pr.set_defaults(func=cmd_predict)
+
+    ex = sub.add_parser(
+        "export-stimuli", help="write a localize run's stimuli as a folder for --stimuli",
+        description="Write the kept stimuli of a localize run (RUN_DIR/stimuli/) as a "
+                    "stimulus folder that `localize CONCEPT --stimuli DIR` reads: "
+                    "positives/<split>/, negatives/<counter-concept>/<split>/, "
+                    "edits/<positive>/, controls/<positive>/, manifest.csv (path, role, "
+                    "split, counter_concept, parent, text, in the run's order) and "
+                    "counter_concepts.csv. Localizing the same concept on it with the "
+                    "run's seed and config gives the run's result (docs/localize.md).",
+        epilog="exit codes: 0 done, 2 bad input (incomplete run folder, --out not empty), "
+               "1 internal error.")
+    ex.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of a localize run")
+    ex.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
+    ex.add_argument("--json", action="store_true", help="print the counts as JSON")
+    ex.set_defaults(func=cmd_export_stimuli)
 
     de = sub.add_parser(
         "design", help="design the follow-up fMRI experiment of a localize run",

@@ -41,7 +41,8 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
              use_cache: bool = True, progress: Progress | None = None,
              report: bool = True, followup: bool | None = None,
              nsd_root: str | Path | None = None,
-             context: RunContext | None = None) -> LocalizeResult:
+             context: RunContext | None = None, stimuli: str | Path | None = None,
+             verify_stimuli: bool = False) -> LocalizeResult:
     """Localize ``query`` in ``subject``'s visual cortex.
 
     resolve → prepare (subject, roles, encoder, verifier, retrieval) → stimuli →
@@ -82,6 +83,12 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
         What :func:`~braincause.pipeline.prepare_run` made for the same subject,
         configuration and data source, reused instead of preparing again (the sweep keeps
         one per worker, so heavy models load once). The results are the same.
+    stimuli : path, optional
+        A folder of the user's own stimuli (:mod:`braincause.stimuli.folder`), used instead
+        of generating them; checked (every image decoded) before any other work.
+    verify_stimuli : bool
+        Keep only the folder's images the configured verifier agrees with (positives it
+        sees the concept in, negatives and edits it does not).
 
     Returns
     -------
@@ -93,14 +100,28 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     """
     t0 = time.time()
     cfg, seed, say = _check_inputs(query, config, seed, out, nsd_root, progress)
+    folder = None
+    if stimuli is not None:
+        from braincause.stimuli.folder import read_stimulus_folder
+
+        say(f"reading the stimulus folder {stimuli}")
+        folder = read_stimulus_folder(stimuli)
     source = data_source(nsd_root)
     concept = source.resolve(query)
     say(f"concept: {query!r} → {concept.name} ({concept.how})")
+    if folder is not None:  # an unknown counter-concept fails before the long work
+        from braincause.stimuli.folder import counter_concepts
+
+        counter_concepts(folder, source.resolve)
     if context is None:
         ctx = prepare_run(source, subject, cfg, use_cache=use_cache, progress=say)
     else:
         ctx = _check_context(context, source, subject, cfg)
-    ds = S.build_stimuli(ctx, concept, seed, with_images=out is not None, progress=say)
+    if folder is None:
+        ds = S.build_stimuli(ctx, concept, seed, with_images=out is not None, progress=say)
+    else:
+        ds = S.user_stimuli(ctx, concept, folder, verify=verify_stimuli,
+                            with_images=out is not None, progress=say)
     ev = S.gather_evidence(ctx, concept, ds, progress=say)
     regions = S.propose_regions(ctx, concept, ev, progress=say)
     seeds = S.RunSeeds.from_seed(seed)
@@ -114,6 +135,8 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     voxelwise = S.voxelwise_tests(ctx, ev, regions.causal, seeds, progress=say)
     decision = S.decide_verdicts(ctx, ev, p["causal"], p["activation"], scores, masks, seeds,
                                  concept)
+    if folder is not None:
+        decision = _with_folder_reasons(decision, ds)
     data = result_document(ctx, concept, seed, ds, ev, regions, scores, baselines, p,
                            voxelwise, decision, with_folder=out is not None)
     data["run"] = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -153,6 +176,25 @@ def _check_context(ctx: RunContext, source, subject: Any, cfg: LocalizeConfig) -
                              f"{ctx.cfg.hash()}, not for {subject} with config {cfg.hash()}; "
                              "pass the context of the same subject and config, or none")
     return ctx
+
+
+def _with_folder_reasons(decision, ds):
+    """The verdicts of a run on a user's stimulus folder, saying which of the gate's
+    comparisons the folder could not give (no cue controls: positives are compared with
+    their removal edits only)."""
+    notes = []
+    for split in ("train", "eval"):
+        if not len(ds.scoring_sets(split)["control"]):
+            notes.append(f"the stimulus folder has no {split.upper()} cue controls: the "
+                         "gate compares those positives with their removal edits only")
+    if not notes:
+        return decision
+    return dataclasses.replace(
+        decision, verdict=dataclasses.replace(decision.verdict,
+                                              reasons=[*decision.verdict.reasons, *notes]),
+        activation_verdict=dataclasses.replace(
+            decision.activation_verdict,
+            reasons=[*decision.activation_verdict.reasons, *notes]))
 
 
 def _wants_followup(followup: bool | None, verdict: str) -> bool:
