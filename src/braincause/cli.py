@@ -198,11 +198,15 @@ def cmd_subjects(args: argparse.Namespace) -> int:
     check_int(args.workers, "--workers", 1, MAX_WORKERS)
     _note(args, f"preparing {len(ids)} synthetic subjects (the first run builds them and the "
                 f"ground truth of every concept, ~2-4 min on 2 cores; cached in {cache_dir()})")
-    precompute(workers=args.workers)
-    rows = []
-    for sid in ids:
-        _note(args, f"  {sid} …")
-        rows.append(summarize(load_subject(sid), workers=args.workers))
+    prog = _progress(args.quiet)
+    try:
+        precompute(workers=args.workers, progress=prog)
+        rows = []
+        for i, sid in enumerate(ids):
+            rows.append(summarize(load_subject(sid), workers=args.workers))
+            prog(f"subjects {i + 1}/{len(ids)}: {sid}")
+    finally:
+        prog.done()
     if args.json:
         print(json.dumps({"subjects": rows, "ground_truth_definition": DEFINITION}, indent=2))
         return 0
@@ -277,8 +281,12 @@ def cmd_fit_encoder(args: argparse.Namespace) -> int:
     subj = _load_any_subject(args)
     _note(args, "fitting the encoder (first run: backbone features of every measured image, "
                 "then voxelwise ridge; cached afterwards)")
-    fit = fit_encoder(subj, threshold=args.threshold, use_cache=not args.no_cache,
-                      progress=None if args.quiet else (lambda m: _note(args, "  " + m)))
+    prog = _progress(args.quiet)
+    try:
+        fit = fit_encoder(subj, threshold=args.threshold, use_cache=not args.no_cache,
+                          progress=prog)
+    finally:
+        prog.done()
     sm = fit.summary
     if args.map:
         from braincause.report.surface import plot_surface_map
@@ -313,33 +321,13 @@ def cmd_fit_encoder(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- localize
-class _Progress:
-    """Stage messages on stderr: one updating line on a TTY, plain lines otherwise."""
+def _progress(quiet: bool):
+    """The progress callback of a command: tqdm bars with counts and ETA on a terminal,
+    plain timestamped lines otherwise, nothing with ``--quiet``
+    (:class:`braincause.utils.progress.ProgressReporter`)."""
+    from braincause.utils.progress import ProgressReporter
 
-    def __init__(self, quiet: bool) -> None:
-        import time
-
-        self.quiet = quiet
-        self.tty = sys.stderr.isatty()
-        self.t0 = time.time()
-        self.width = 0
-
-    def __call__(self, msg: str) -> None:
-        import time
-
-        if self.quiet:
-            return
-        line = f"[{time.time() - self.t0:6.1f}s] {msg}"
-        if self.tty:
-            pad = max(0, self.width - len(line))
-            print("\r" + line + " " * pad, end="", file=sys.stderr, flush=True)
-            self.width = len(line)
-        else:
-            print(line, file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        if self.tty and not self.quiet and self.width:
-            print(file=sys.stderr)
+    return ProgressReporter(quiet)
 
 
 def _localize_subject(args: argparse.Namespace) -> str:
@@ -389,7 +377,7 @@ def cmd_localize(args: argparse.Namespace) -> int:
                 backends=dataclasses.replace(b, verifier=dataclasses.replace(b.verifier,
                                                                              kind=None)))
         cfg.validate()
-    prog = _Progress(args.quiet)
+    prog = _progress(args.quiet)
     try:
         res = localize(args.concept, subject=subject, seed=args.seed,
                        config=cfg, out=out, nsd_root=args.nsd_root,
@@ -437,7 +425,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for extra in (stem.with_suffix(".npz"), stem.with_suffix(".json")):
         check_output_file(extra, "--out's sidecar")
     cfg = LocalizeConfig.from_toml(args.config) if args.config else None
-    prog = _Progress(args.quiet)
+    prog = _progress(args.quiet)
     try:
         pred = predict(args.images, subject=subject, region=args.region, roi=args.roi,
                        nsd_root=args.nsd_root, config=cfg, threshold=args.threshold,
@@ -495,7 +483,7 @@ def cmd_design(args: argparse.Namespace) -> int:
         check_output_dir(run_dir, "RUN_DIR")
         check_output_dir(run_dir / "followup", "RUN_DIR/followup")
     cfg = FollowupConfig(power=args.power, alpha=args.alpha)
-    prog = _Progress(args.quiet)
+    prog = _progress(args.quiet)
     try:
         design = design_followup(args.run_dir, config=cfg, seed=args.seed, progress=prog)
     finally:
@@ -555,13 +543,16 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         (1 if args.quick else 2)
     out = check_output_dir(args.out if args.out is not None else Path("braincause-out") / (
         "benchmark-quick" if args.quick else "benchmark"), "--out")
-    say = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    res = gt.run_benchmark(concepts=concepts, subjects=subjects,
-                           null_subject=None if args.no_null else gt.NULL_SUBJECT,
-                           null_repeats=null_repeats, config=config, seed=args.seed,
-                           workers=args.workers, work=args.work, resume=not args.no_resume,
-                           out=out, quick=args.quick, progress=say, engine=args.engine,
-                           address=args.address)
+    say = _progress(args.quiet)
+    try:
+        res = gt.run_benchmark(concepts=concepts, subjects=subjects,
+                               null_subject=None if args.no_null else gt.NULL_SUBJECT,
+                               null_repeats=null_repeats, config=config, seed=args.seed,
+                               workers=args.workers, work=args.work,
+                               resume=not args.no_resume, out=out, quick=args.quick,
+                               progress=say, engine=args.engine, address=args.address)
+    finally:
+        say.done()
     if args.json:
         print((out / "benchmark.json").read_text())
         return 0

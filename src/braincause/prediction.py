@@ -36,8 +36,8 @@ from braincause.utils.images import IMAGE_SUFFIXES, read_image, square_crop
 __all__ = ["IMAGE_SUFFIXES", "Prediction", "find_images", "predict", "read_image",
            "read_region_file"]
 
-#: images read, featurised and predicted at a time (bounds memory for large folders)
-CHUNK = 256
+#: images read, featurised and predicted at a time (bounds memory; one progress step)
+CHUNK = 64
 Progress = Callable[[str], None]
 
 
@@ -355,6 +355,7 @@ def predict(images: Any, *, subject: str = "synth-01", region: str | Path | None
 
     Y = np.empty((len(names), n), np.float32)
     hashes: list[str] = []
+    say(f"predicted 0/{len(names)} images")
     for start in range(0, len(names), CHUNK):
         stop = min(len(names), start + CHUNK)
         imgs = ([read_image(f) for f in files[start:stop]] if files is not None

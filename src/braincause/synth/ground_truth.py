@@ -29,6 +29,7 @@ from __future__ import annotations
 import io
 import math
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -281,32 +282,38 @@ def ground_truth(subject, concept: str | Concept) -> GroundTruth:
                                       subject.subject_id)
 
 
-def precompute(concepts: list[str] | None = None, workers: int = 1) -> None:
+def precompute(concepts: list[str] | None = None, workers: int = 1,
+               progress: Callable[[str], None] | None = None) -> None:
     """Compute (and cache) the intervention features of ``concepts`` (default: all).
 
     Concepts run in parallel over ``workers`` processes; each concept's scenes are
     seeded by its name alone, so results do not depend on the number of workers.
+    ``progress`` gets ``"ground truth <done>/<total>: <concept>"`` after each concept.
     """
     names = list(concepts or CONCEPTS)
     todo = [n for n in names
             if not (cache_dir() / "ground_truth" / f"{n}-{GT_VERSION}-{N_SCENES}.npz").exists()]
     if not todo:
         return
+    say = progress or (lambda _m: None)
     _correlates()  # computed once, inherited by the workers
     if workers <= 1 or len(todo) == 1:
-        for n in todo:
+        for i, n in enumerate(todo):
             intervention_features(n)
+            say(f"ground truth {i + 1}/{len(todo)}: {n}")
         return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
-        list(ex.map(_precompute_one, todo))
+        for i, n in enumerate(ex.map(_precompute_one, todo)):
+            say(f"ground truth {i + 1}/{len(todo)}: {n}")
 
 
-def _precompute_one(name: str) -> None:
+def _precompute_one(name: str) -> str:
     intervention_features(name)
+    return name
 
 
 def summarize(subject, workers: int = 1) -> dict:
