@@ -155,3 +155,40 @@ def test_predict_bad_input_exits_2(case, message, image_dir, faces_run, tmp_path
 
     assert re.search(message, err), err
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_predict_on_an_nsd_subject(image_dir, tmp_path):
+    """NSD (the miniature copy, betas on a 40,962-vertex fsaverage6 mesh): fLoc ROI
+    columns, GIFTI files on that mesh, values of the subject's encoder."""
+    import nibabel as nib
+
+    from braincause.config import LocalizeConfig
+    from braincause.datasets.mini_nsd import write_mini_nsd
+    from braincause.encoding.fit import fit_encoder
+    from braincause.pipeline.context import load_nsd_subject
+
+    write_mini_nsd(tmp_path / "nsd", n_sessions=3, trials_per_session=60, n_stimuli=150,
+                   n_subject_images=60, n_shared=20, n_vertices=40962, random_state=3)
+    out = tmp_path / "pred.tsv"
+    cfg = tmp_path / "all.toml"
+    cfg.write_text('[nsd]\nvertex_mask = "all"\n')  # every vertex: off fsaverage5
+    assert main(["predict", str(image_dir), "--nsd-root", str(tmp_path / "nsd"), "--subject",
+                 "1", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    assert len(rows) == 20 and "FFA-1" in rows[0] and "visual_cortex" in rows[0]
+    subj = load_nsd_subject(tmp_path / "nsd", 1,
+                            LocalizeConfig.from_dict({"nsd": {"vertex_mask": "all"}}))
+    assert subj.cortex is None and subj.n_voxels > 40962
+    with np.load(tmp_path / "pred.npz", allow_pickle=False) as z:
+        got = z["responses"]
+    files = sorted(p for p in image_dir.iterdir() if p.suffix in (".png", ".jpg"))
+    from braincause.encoding.backbone import MobileNetV2Backbone
+
+    Y = fit_encoder(subj).encoder.predict(MobileNetV2Backbone().features(_by_hand(files)))
+    np.testing.assert_allclose(got, Y, rtol=1e-4, atol=1e-5)
+    lh = nib.load(str(tmp_path / "lh.pred.func.gii"))
+    assert lh.darrays[0].data.shape == (40962,)
+    assert lh.meta["braincause_mesh"] == "fsaverage6"
+    sel = subj.hemi == 0
+    np.testing.assert_array_equal(lh.darrays[5].data[subj.vertex[sel]], got[5, sel])
