@@ -392,6 +392,8 @@ def cmd_localize(args: argparse.Namespace) -> int:
     print(res.summary())
     outs = res.to_dict().get("outputs") or {}
     wrote = [f"{out / 'result.json'}", f"{out / 'stimuli'}/"]
+    if outs.get("surface"):
+        wrote.append(f"{out / 'surface'}/ (GIFTI), {out / 'regions.tsv'}")
     if outs.get("followup"):
         wrote.append(f"{out / 'followup'}/ (protocol.md)")
     if outs.get("report"):
