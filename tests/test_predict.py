@@ -113,6 +113,11 @@ def test_predict_api_and_run_regions(predicted, image_dir, faces_run):
     pred = braincause.predict(arrays, subject=MINI_SUBJECT, region=faces_run,
                               roi=faces_run / "regions.tsv")
     assert pred.names == ["image-0", "image-1", "image-2"]
+    from braincause.encoding.fit import default_backbone
+
+    cache = default_backbone()  # the features went through the on-disk cache
+    assert all(cache.entry_path(a).is_file() for a in arrays)
+    assert cache.entry_path(pred.info["images"][1]["sha256"]) == cache.entry_path(arrays[1])
     assert list(pred.regions)[-4:] == ["run_causal", "run_activation", "roi_causal",
                                        "roi_activation"]
     doc = json.loads((faces_run / "result.json").read_text())
