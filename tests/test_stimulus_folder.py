@@ -119,6 +119,7 @@ def test_folder_layout_splits_every_third_image(tmp_path):
     ("bad-role", r"role 'target' is not one of"),
     ("orphan-edit", r"edits/nobody: no positive image named nobody"),
     ("unreadable", r"cannot read image .*p1\.png"),
+    ("ambiguous-stem", r"more than one positive is named p0"),
 ])
 def test_bad_stimulus_folders(case, message, tmp_path):
     d = _folder(tmp_path)
@@ -136,6 +137,8 @@ def test_bad_stimulus_folders(case, message, tmp_path):
         _write(d / "edits" / "nobody" / "x.png")
     elif case == "unreadable":
         (d / "positives" / "p1.png").write_bytes(b"not a png")
+    elif case == "ambiguous-stem":
+        _write(d / "positives" / "eval" / "p0.jpg")
     with pytest.raises(UserInputError, match=message):
         read_stimulus_folder(d)
 

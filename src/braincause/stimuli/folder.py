@@ -131,10 +131,20 @@ def _rows_from_folders(root: Path) -> list[dict[str, str]]:
             rows += [{"path": f.relative_to(root).as_posix(), "role": "negative", "split": s,
                       "counter_concept": sub.name.replace("_", " ")}
                      for f, s in _split_folders(sub)]
-    stems = {Path(r["path"]).stem: r["path"] for r in rows if r["role"] == "positive"}
+    stems: dict[str, str] = {}
+    twice: set[str] = set()
+    for r in rows:
+        if r["role"] == "positive":
+            stem = Path(r["path"]).stem
+            if stem in stems:
+                twice.add(stem)
+            stems[stem] = r["path"]
     edits = root / "edits"
     if edits.is_dir():
         for sub in sorted(d for d in edits.iterdir() if d.is_dir()):
+            if sub.name in twice:
+                raise UserInputError(f"{sub}: more than one positive is named {sub.name} (in "
+                                     f"{pos}); rename them so each edits/ subfolder names one")
             if sub.name not in stems:
                 raise UserInputError(f"{sub}: no positive image named {sub.name}.png/.jpg in "
                                      f"{pos}; name each edits/ subfolder after the file stem "
