@@ -9,7 +9,8 @@ The stages are functions over frozen artifacts, each in its own module:
   regions, region scores, baseline scores, voxelwise tests, verdicts;
 * :mod:`~braincause.pipeline.record`: result.json, maps.npz, stimuli/ and the summary;
 * :mod:`~braincause.pipeline.run`: :func:`localize`, a short sequence of those calls,
-  and the staged writing of the run folder.
+  the stimuli of a user's folder (``--stimuli DIR``) in place of generated ones, and the
+  staged writing of the run folder.
 """
 
 from braincause.pipeline.context import (

@@ -17,6 +17,7 @@ from braincause.exceptions import UserInputError
 from braincause.pipeline import stages as S
 from braincause.pipeline.context import (
     Progress,
+    ResolvedQuery,
     RunContext,
     _quiet,
     data_source,
@@ -120,7 +121,7 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     if folder is None:
         ds = S.build_stimuli(ctx, concept, seed, with_images=out is not None, progress=say)
     else:
-        ds = S.user_stimuli(ctx, concept, folder, verify=verify_stimuli,
+        ds = user_stimuli(ctx, concept, folder, verify=verify_stimuli,
                             with_images=out is not None, progress=say)
     ev = S.gather_evidence(ctx, concept, ds, progress=say)
     regions = S.propose_regions(ctx, concept, ev, progress=say)
@@ -176,6 +177,50 @@ def _check_context(ctx: RunContext, source, subject: Any, cfg: LocalizeConfig) -
                              f"{ctx.cfg.hash()}, not for {subject} with config {cfg.hash()}; "
                              "pass the context of the same subject and config, or none")
     return ctx
+
+
+def user_stimuli(ctx: RunContext, concept: ResolvedQuery, folder, *, verify: bool,
+                 with_images: bool, progress: Progress | None = None):
+    """The causal dataset of a user's stimulus folder (``--stimuli DIR``,
+    :mod:`braincause.stimuli.folder`) instead of generated stimuli.
+
+    Parameters
+    ----------
+    ctx : RunContext
+    concept : ResolvedQuery
+    folder : StimulusFolder
+        :func:`braincause.stimuli.folder.read_stimulus_folder`'s result.
+    verify : bool
+        Keep only the images the run's verifier agrees with.
+    with_images : bool
+    progress : callable, optional
+
+    Returns
+    -------
+    CausalDataset
+
+    Raises
+    ------
+    EmptyStimuli
+        No TRAIN or no EVAL positive survived verification.
+    """
+    from braincause.stimuli.folder import load_user_stimuli
+
+    cfg = ctx.cfg
+    ds = load_user_stimuli(folder, concept.name, backbone=ctx.roles.backbone,
+                           resolve=ctx.source.resolve,
+                           image_size=int(ctx.roles.generator.image_size),
+                           verifier=ctx.roles.verifier if verify else None,
+                           threshold=cfg.stimuli.verifier_threshold,
+                           absent_threshold=cfg.stimuli.absent_threshold,
+                           with_images=with_images, progress=progress)
+    for split in ("train", "eval"):
+        if len(ds.indices("positive", split)) == 0:
+            raise S.EmptyStimuli(f"no {split} positive of the stimulus folder passed the "
+                               f"verifier ({len(ds.indices('positive', split, kept=False))} "
+                               "given); run without verification, or lower "
+                               "stimuli.verifier_threshold")
+    return ds
 
 
 def _with_folder_reasons(decision, ds):

@@ -125,50 +125,6 @@ def build_stimuli(ctx: RunContext, concept: ResolvedQuery, seed: int, *,
     return ds
 
 
-def user_stimuli(ctx: RunContext, concept: ResolvedQuery, folder, *, verify: bool,
-                 with_images: bool, progress: Progress | None = None):
-    """The causal dataset of a user's stimulus folder (``--stimuli DIR``,
-    :mod:`braincause.stimuli.folder`) instead of generated stimuli.
-
-    Parameters
-    ----------
-    ctx : RunContext
-    concept : ResolvedQuery
-    folder : StimulusFolder
-        :func:`braincause.stimuli.folder.read_stimulus_folder`'s result.
-    verify : bool
-        Keep only the images the run's verifier agrees with.
-    with_images : bool
-    progress : callable, optional
-
-    Returns
-    -------
-    CausalDataset
-
-    Raises
-    ------
-    EmptyStimuli
-        No TRAIN or no EVAL positive survived verification.
-    """
-    from braincause.stimuli.folder import load_user_stimuli
-
-    cfg = ctx.cfg
-    ds = load_user_stimuli(folder, concept.name, backbone=ctx.roles.backbone,
-                           resolve=ctx.source.resolve,
-                           image_size=int(ctx.roles.generator.image_size),
-                           verifier=ctx.roles.verifier if verify else None,
-                           threshold=cfg.stimuli.verifier_threshold,
-                           absent_threshold=cfg.stimuli.absent_threshold,
-                           with_images=with_images, progress=progress)
-    for split in ("train", "eval"):
-        if len(ds.indices("positive", split)) == 0:
-            raise EmptyStimuli(f"no {split} positive of the stimulus folder passed the "
-                               f"verifier ({len(ds.indices('positive', split, kept=False))} "
-                               "given); run without verification, or lower "
-                               "stimuli.verifier_threshold")
-    return ds
-
-
 # ------------------------------------------------------------------ predictions
 @dataclass(frozen=True)
 class ScoringSet:
