@@ -101,19 +101,10 @@ def localize(query: str, *, subject: str = "synth-01", seed: int = 0,
     """
     t0 = time.time()
     cfg, seed, say = _check_inputs(query, config, seed, out, nsd_root, progress)
-    folder = None
-    if stimuli is not None:
-        from braincause.stimuli.folder import read_stimulus_folder
-
-        say(f"reading the stimulus folder {stimuli}")
-        folder = read_stimulus_folder(stimuli)
     source = data_source(nsd_root)
+    folder = _read_folder(stimuli, source, say)
     concept = source.resolve(query)
     say(f"concept: {query!r} → {concept.name} ({concept.how})")
-    if folder is not None:  # an unknown counter-concept fails before the long work
-        from braincause.stimuli.folder import counter_concepts
-
-        counter_concepts(folder, source.resolve)
     if context is None:
         ctx = prepare_run(source, subject, cfg, use_cache=use_cache, progress=say)
     else:
@@ -177,6 +168,19 @@ def _check_context(ctx: RunContext, source, subject: Any, cfg: LocalizeConfig) -
                              f"{ctx.cfg.hash()}, not for {subject} with config {cfg.hash()}; "
                              "pass the context of the same subject and config, or none")
     return ctx
+
+
+def _read_folder(stimuli: str | Path | None, source, say: Progress):
+    """The checked stimulus folder (every image decoded, every counter-concept resolved),
+    before any long work; None without one."""
+    if stimuli is None:
+        return None
+    from braincause.stimuli.folder import counter_concepts, read_stimulus_folder
+
+    say(f"reading the stimulus folder {stimuli}")
+    folder = read_stimulus_folder(stimuli)
+    counter_concepts(folder, source.resolve)  # an unknown counter-concept fails here
+    return folder
 
 
 def user_stimuli(ctx: RunContext, concept: ResolvedQuery, folder, *, verify: bool,

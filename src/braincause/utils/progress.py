@@ -4,7 +4,8 @@ Every long step of braincause reports through a plain callback ``progress(messag
 :class:`ProgressReporter` is the callback the CLI passes. A message that counts —
 ``"<what> <done>/<total>[ <detail>]"``, e.g. ``"features 256/3000"``, ``"baseline 3/19:
 door"``, ``"[12/200] synth-01 faces r0: discovery"`` — drives a progress bar for *what*
-(with the count, the rate and tqdm's ETA) when the stream is a terminal; any other message
+(with the count, the rate and tqdm's ETA; redrawn at every message, which come at most a
+few per second) when the stream is a terminal; any other message
 is a status line. When the stream is not a terminal (a pipe, a CI log) every message is one
 plain line, prefixed with the seconds since the start, and nothing is redrawn. ``quiet``
 prints nothing.
@@ -95,7 +96,7 @@ class ProgressReporter:
                                    dynamic_ncols=size is None,
                                    ncols=size[0] if size else None,
                                    nrows=size[1] if size else None,
-                                   mininterval=0.2, smoothing=0.3)
+                                   mininterval=0, smoothing=0.3)
             self._label = label
         if detail:
             bar.set_postfix_str(detail, refresh=False)
