@@ -163,8 +163,9 @@ def test_predict_bad_input_exits_2(case, message, image_dir, faces_run, tmp_path
 
 
 def test_predict_on_an_nsd_subject(image_dir, tmp_path):
-    """NSD (the miniature copy, betas on a 40,962-vertex fsaverage6 mesh): fLoc ROI
-    columns, GIFTI files on that mesh, values of the subject's encoder."""
+    """NSD (the miniature copy, betas on a 40,962-vertex fsaverage6 mesh, its nsdgeneral
+    vertices): fLoc ROI columns, GIFTI files on that mesh, values of the subject's
+    encoder."""
     import nibabel as nib
 
     from braincause.config import LocalizeConfig
@@ -176,15 +177,15 @@ def test_predict_on_an_nsd_subject(image_dir, tmp_path):
                    n_subject_images=60, n_shared=20, n_vertices=40962, random_state=3)
     out = tmp_path / "pred.tsv"
     cfg = tmp_path / "all.toml"
-    cfg.write_text('[nsd]\nvertex_mask = "all"\n')  # every vertex: off fsaverage5
+    cfg.write_text('[nsd]\nvertex_mask = "nsdgeneral"\n')  # vertices off fsaverage5
     assert main(["predict", str(image_dir), "--nsd-root", str(tmp_path / "nsd"), "--subject",
                  "1", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
     with open(out, newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     assert len(rows) == 20 and "FFA-1" in rows[0] and "visual_cortex" in rows[0]
     subj = load_nsd_subject(tmp_path / "nsd", 1,
-                            LocalizeConfig.from_dict({"nsd": {"vertex_mask": "all"}}))
-    assert subj.cortex is None and subj.n_voxels > 40962
+                            LocalizeConfig.from_dict({"nsd": {"vertex_mask": "nsdgeneral"}}))
+    assert subj.cortex is None and subj.vertex.max() >= 10242
     with np.load(tmp_path / "pred.npz", allow_pickle=False) as z:
         got = z["responses"]
     files = sorted(p for p in image_dir.iterdir() if p.suffix in (".png", ".jpg"))
