@@ -236,6 +236,8 @@ def _generate_all(items: list[dict], image_size: int, progress: Progress | None,
     exact = np.zeros(len(items), bool)
     errors: list[str] = []
     step = BATCH_CHUNK if make_batch is not None else 1
+    if progress and len(items) > 100:  # a bar from the start (its rate and ETA from 100 on)
+        progress(f"{label} 0/{len(items)}")
     for start in range(0, len(items), step):
         chunk = items[start:start + step]
         got: list[Generated] = (list(make_batch(chunk)) if make_batch is not None
@@ -250,7 +252,7 @@ def _generate_all(items: list[dict], image_size: int, progress: Progress | None,
                 exact[i] = bool(g.exact) and g.scene is not None
             scenes.append(g.scene.to_dict() if g.scene is not None else None)
             errors.append(g.error)
-            if progress and (i + 1) % 100 == 0:
+            if progress and ((i + 1) % 100 == 0 or i + 1 == len(items)):
                 progress(f"{label} {i + 1}/{len(items)}")
     return imgs, scenes, ok, exact, errors
 
