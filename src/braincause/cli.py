@@ -968,7 +968,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     sw = sub.add_parser(
         "sweep", help="localize many concepts in many subjects, with FDR and consistency",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run localize for every CONCEPT × subject (one task each) on an engine "
                     "(a local process pool, or Ray: --engine ray) and combine the runs: "
                     "DIR/<subject>/<concept>/ (a localize run folder each), DIR/sweep.json "
