@@ -104,13 +104,20 @@ def thumbnail(xy: np.ndarray, values: np.ndarray, region: np.ndarray) -> str:
 
 def group_figure(xy: np.ndarray, fraction: np.ndarray, title: str) -> str:
     """The group map (fraction of subjects per vertex) on the flat map."""
-    fig, ax = _figure(6.0, 2.6, 70)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.0, 2.8), dpi=80)
+    ax = fig.add_axes((0.0, 0.0, 0.82, 0.9))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
     ax.scatter(xy[:, 0], xy[:, 1], c="#e6e6e6", s=1.2, linewidths=0)
     on = fraction > 0
     sc = ax.scatter(xy[on, 0], xy[on, 1], c=fraction[on], cmap="viridis", vmin=0, vmax=1,
                     s=1.6, linewidths=0)
-    fig.colorbar(sc, ax=ax, fraction=0.03, pad=0.01, label="fraction of subjects")
-    ax.set_title(title, fontsize=9)
+    cax = fig.add_axes((0.84, 0.1, 0.025, 0.7))
+    fig.colorbar(sc, cax=cax).set_label("fraction of subjects", fontsize=8)
+    cax.tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=9)
     return _png(fig)
 
 
