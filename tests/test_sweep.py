@@ -37,9 +37,23 @@ def _stable(doc: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
+    import braincause.pipeline as pipeline
+
     out = tmp_path_factory.mktemp("sweep") / "sw"
-    res = sweep(CONCEPTS, SUBJECTS, out=out, config=LocalizeConfig.from_dict(TINY),
-                workers=1, n_spins=N_SPINS, report=False)  # reports: ~25 s a run
+    prepared = []
+    real = pipeline.prepare_run
+
+    def counted(source, subject, cfg, **kw):
+        prepared.append(subject)
+        return real(source, subject, cfg, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "prepare_run", counted)
+        mp.setattr("braincause.pipeline.run.prepare_run", counted)  # localize's own call
+        res = sweep(CONCEPTS, SUBJECTS, out=out, config=LocalizeConfig.from_dict(TINY),
+                    workers=1, n_spins=N_SPINS, report=False)  # reports: ~25 s a run
+    # one prepared context per subject, reused by its next task (heavy models load once)
+    assert prepared == list(SUBJECTS)
     return res, out
 
 
