@@ -596,11 +596,8 @@ class _SweepBar:
             what += f" ({row.get('error')})"
         if self.tty:
             if self.bar is None:
-                try:
-                    from tqdm import tqdm
-                except ImportError:  # the sweep extra is missing: plain lines
-                    self.tty = False
-                    return self(row, n, total)
+                from tqdm import tqdm
+
                 self.bar = tqdm(total=total, unit="run", file=sys.stderr, dynamic_ncols=True)
             self.bar.set_postfix_str(f"{row['subject']}/{row['query']}: {what}"[:60])
             self.bar.update(n - self.bar.n)
