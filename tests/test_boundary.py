@@ -196,6 +196,7 @@ def test_number_checks():
     (["fit-encoder", "--subject", "synth-01", "--threshold", "1.5"], "--threshold"),
     (["fit-encoder", "--subject", "synth-01", "--threshold", "nan"], "--threshold"),
     (["fit-encoder", "--subject", "synth-01", "--map", "r.jpg"], ".png"),
+    (["fit-encoder", "--subject", "synth-01", "--map", ""], "--map"),
     (["fit-encoder", "--subject", "9", "--nsd-root", "."], "NSD subject"),
     (["fit-encoder", "--subject", "1", "--nsd-root", "/no/such/nsd"], "--nsd-root"),
     (["localize", "faces", "--seed", "-1"], "--seed"),

@@ -275,7 +275,7 @@ def cmd_fit_encoder(args: argparse.Namespace) -> int:
         _nsd_number(args.subject)
     else:
         _check_subject(args.subject, "--subject")
-    if args.map:
+    if args.map is not None:
         check_output_file(args.map, "--map", suffix=".png")
     _note(args, f"preparing {args.subject} …")
     subj = _load_any_subject(args)
