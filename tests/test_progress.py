@@ -128,3 +128,24 @@ def test_a_command_off_a_terminal_logs_plain_lines(images, tmp_path):
     q = subprocess.run([*_command(images, tmp_path / "q.csv"), "--quiet"],
                        capture_output=True, text=True, env=env, check=True)
     assert q.stderr == ""
+
+
+def test_building_a_subject_reports_the_rendering_counts(tmp_path, monkeypatch):
+    """A subject built from scratch reports ``rendering … done/total`` (bars on a
+    terminal); one already built reports nothing."""
+    from braincause.datasets.synthetic import load_subject
+
+    monkeypatch.setenv("BRAINCAUSE_CACHE", str(tmp_path))
+    heard: list[str] = []
+    subj = load_subject("synth-s9173-mini", progress=heard.append)
+    counts = [parse_count(m) for m in heard]
+    assert counts and all(c is not None for c in counts)
+    labels = {c[0] for c in counts}
+    assert labels == {"rendering shared scenes", "rendering the subject's own scenes"}
+    for label in labels:
+        mine = [c for c in counts if c[0] == label]
+        assert mine[0][1] == 0 and mine[-1][1] == mine[-1][2]  # from 0 to the total
+    total = sum({c[0]: c[2] for c in counts}.values())
+    assert total == subj.n_images
+    again: list[str] = []
+    assert load_subject("synth-s9173-mini", progress=again.append) is subj and again == []

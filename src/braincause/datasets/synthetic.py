@@ -8,6 +8,7 @@ with that seed.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -215,18 +216,35 @@ class SyntheticSubject:
         return ground_truth(self, concept if isinstance(concept, Concept) else resolve(concept))
 
 
-@lru_cache(maxsize=8)
-def load_subject(subject_id: str) -> SyntheticSubject:
-    """The synthetic subject ``subject_id`` (built on first use, then cached on disk).
+def load_subject(subject_id: str, *, progress: Any = None) -> SyntheticSubject:
+    """The synthetic subject ``subject_id`` (built on first use, then cached on disk and
+    in memory).
 
     Parameters
     ----------
     subject_id : str
         ``synth-01`` … ``synth-04``, ``synth-null`` or ``synth-s<SEED>``.
+    progress : callable, optional
+        Hears the rendering's counts when the subject is built (not when it is read
+        from a cache).
 
     Returns
     -------
     SyntheticSubject
     """
+    token = _BUILD_PROGRESS.set(progress)
+    try:
+        return _load_subject(subject_id)
+    finally:
+        _BUILD_PROGRESS.reset(token)
+
+
+#: The progress callback of the :func:`load_subject` call in flight (the memoised
+#: builder below takes only the id).
+_BUILD_PROGRESS: ContextVar[Any] = ContextVar("braincause_build_progress", default=None)
+
+
+@lru_cache(maxsize=8)
+def _load_subject(subject_id: str) -> SyntheticSubject:
     brain = make_brain(subject_id)
-    return SyntheticSubject(brain, build_pool(brain))
+    return SyntheticSubject(brain, build_pool(brain, progress=_BUILD_PROGRESS.get()))

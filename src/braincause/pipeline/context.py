@@ -79,7 +79,7 @@ class SyntheticWorld:
         concept, how, score = resolve_with_score(query)
         return ResolvedQuery(query, concept, how, score)
 
-    def load_subject(self, subject: str, cfg: LocalizeConfig):
+    def load_subject(self, subject: str, cfg: LocalizeConfig, progress: Progress | None = None):
         """The synthetic subject ``subject`` (built and cached on first use).
 
         Parameters
@@ -87,6 +87,8 @@ class SyntheticWorld:
         subject : str
         cfg : LocalizeConfig
             Unused here (the NSD source reads ``cfg.nsd``).
+        progress : callable, optional
+            Hears the rendering's counts while the subject is built.
 
         Returns
         -------
@@ -94,7 +96,7 @@ class SyntheticWorld:
         """
         from braincause.datasets.synthetic import load_subject
 
-        return load_subject(subject)
+        return load_subject(subject, progress=progress)
 
     def baselines(self, target: ResolvedQuery, n: int, counters: list[Any]) -> list[str]:
         """``n`` baseline concepts for ``target`` (:func:`baseline_concepts`), none of
@@ -160,7 +162,7 @@ class NSDData:
         concept = query_concept(query)
         return ResolvedQuery(query, concept, concept.resolved_by, None)
 
-    def load_subject(self, subject: Any, cfg: LocalizeConfig):
+    def load_subject(self, subject: Any, cfg: LocalizeConfig, progress: Progress | None = None):
         """The NSD subject (:func:`load_nsd_subject`), after checking that every role
         is a real backend.
 
@@ -168,6 +170,8 @@ class NSDData:
         ----------
         subject : int or str
         cfg : LocalizeConfig
+        progress : callable, optional
+            Unused (NSD betas are read, not built).
 
         Returns
         -------
@@ -421,7 +425,7 @@ def prepare_run(source: SyntheticWorld | NSDData, subject: Any, cfg: LocalizeCon
 
     say = progress or _quiet
     say(f"subject {subject}")
-    subj = source.load_subject(subject, cfg)
+    subj = source.load_subject(subject, cfg, progress=say)
     subject_id = subj.subject_id if source.real else subject
     built = build_roles(cfg, use_cache=use_cache)
     fit = fit_encoder(subj, built.backbone, threshold=cfg.region.r_threshold,

@@ -24,6 +24,8 @@ All features are roughly in [0, 1].
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from braincause.synth.categories import CATEGORIES
@@ -145,8 +147,21 @@ def scrambled_features(original: Scene, edited: Scene, seed: int) -> np.ndarray:
                          object_pixels(edited, re_.labels) | object_pixels(original, ro.labels))
 
 
-def features_of(scenes: list[Scene]) -> np.ndarray:
-    """(n_scenes, n_features) float32."""
+#: Scenes rendered between two progress messages of :func:`features_of`.
+PROGRESS_EVERY = 100
+
+
+def features_of(scenes: list[Scene], progress: Any = None, *,
+                label: str = "rendering scenes") -> np.ndarray:
+    """(n_scenes, n_features) float32; ``progress(message)``, when given, hears
+    ``"<label> <done>/<total>"`` every :data:`PROGRESS_EVERY` scenes."""
     if not scenes:
         return np.zeros((0, N_FEATURES), np.float32)
-    return np.stack([scene_features(s) for s in scenes])
+    out, n = [], len(scenes)
+    for i, s in enumerate(scenes):
+        if progress is not None and i % PROGRESS_EVERY == 0:
+            progress(f"{label} {i}/{n}")
+        out.append(scene_features(s))
+    if progress is not None:
+        progress(f"{label} {n}/{n}")
+    return np.stack(out)

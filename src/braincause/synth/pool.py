@@ -22,6 +22,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -102,7 +103,7 @@ def pool_scenes(seed: int, n_shared: int = N_SHARED, n_own: int = N_OWN
     return shared + own, is_shared
 
 
-def _shared_features(scenes: list[Scene]) -> np.ndarray:
+def _shared_features(scenes: list[Scene], progress: Any = None) -> np.ndarray:
     n_shared = len(scenes)
     path = cache_dir() / "features" / f"shared-{POOL_VERSION}-{n_shared}.npy"
     if path.exists():
@@ -112,7 +113,7 @@ def _shared_features(scenes: list[Scene]) -> np.ndarray:
                 return f
         except (OSError, ValueError):
             pass  # damaged cache entry: rebuilt below
-    f = features_of(scenes)
+    f = features_of(scenes, progress, label="rendering shared scenes")
     buf = io.BytesIO()
     np.save(buf, f, allow_pickle=False)
     atomic_write_bytes(path, buf.getvalue())
@@ -192,8 +193,10 @@ def _pool_path(brain: TrueBrain, n_shared: int | None = None, n_own: int | None 
 
 
 def build_pool(brain: TrueBrain, *, n_shared: int | None = None, n_own: int | None = None,
-               use_cache: bool = True) -> MeasuredPool:
+               use_cache: bool = True, progress: Any = None) -> MeasuredPool:
     """The measured pool of ``brain``'s subject, from the cache when present.
+
+    ``progress(message)``, when given, hears the rendering's counts while a pool is built.
 
     ``n_shared`` and ``n_own`` default to :func:`pool_sizes` of the brain's id
     (:data:`N_SHARED` and :data:`N_OWN` but for mini subjects); at least 10 each.
@@ -216,7 +219,9 @@ def build_pool(brain: TrueBrain, *, n_shared: int | None = None, n_own: int | No
             import warnings
             warnings.warn(f"rebuilding damaged subject cache {path}: {e}", stacklevel=2)
     scenes, is_shared = pool_scenes(brain.seed, n_shared, n_own)
-    feats = np.concatenate([_shared_features(scenes[:n_shared]), features_of(scenes[n_shared:])])
+    feats = np.concatenate([_shared_features(scenes[:n_shared], progress),
+                            features_of(scenes[n_shared:], progress,
+                                        label="rendering the subject's own scenes")])
     trials, responses, nc = simulate_measurements(brain, feats, brain.seed)
     train = np.flatnonzero(~is_shared)
     test = np.flatnonzero(is_shared)
