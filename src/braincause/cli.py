@@ -256,14 +256,14 @@ def cmd_show_subject(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- fit-encoder
-def _load_any_subject(args: argparse.Namespace):
+def _load_any_subject(args: argparse.Namespace, progress=None):
     if args.nsd_root:
         from braincause.datasets.nsd import NSDSubject
 
         return NSDSubject(args.nsd_root, _nsd_number(args.subject))
     from braincause.datasets import load_subject
 
-    return load_subject(args.subject)
+    return load_subject(args.subject, progress=progress)
 
 
 def cmd_fit_encoder(args: argparse.Namespace) -> int:
@@ -278,7 +278,11 @@ def cmd_fit_encoder(args: argparse.Namespace) -> int:
     if args.map is not None:
         check_output_file(args.map, "--map", suffix=".png")
     _note(args, f"preparing {args.subject} …")
-    subj = _load_any_subject(args)
+    prog = _progress(args.quiet)
+    try:
+        subj = _load_any_subject(args, prog)
+    finally:
+        prog.done()
     _note(args, "fitting the encoder (first run: backbone features of every measured image, "
                 "then voxelwise ridge; cached afterwards)")
     prog = _progress(args.quiet)
