@@ -12,7 +12,8 @@ Heavy modules load on first use, so ``import braincause`` stays light.
 
 from braincause._version import __version__ as __version__
 
-__all__ = ["LocalizeConfig", "LocalizeResult", "load_subject", "localize", "predict", "sweep"]
+__all__ = ["LocalizeConfig", "LocalizeResult", "explain", "load_subject", "localize", "predict",
+           "sweep"]
 
 
 def __getattr__(name: str):
@@ -28,6 +29,10 @@ def __getattr__(name: str):
         from braincause.config import LocalizeConfig
 
         return LocalizeConfig
+    if name == "explain":
+        from braincause.explanation import explain
+
+        return explain
     if name == "predict":
         from braincause.prediction import predict
 

@@ -456,6 +456,39 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- explain
+def cmd_explain(args: argparse.Namespace) -> int:
+    from braincause.explanation import explain
+
+    if (args.run_dir is None) == (args.roi is None):
+        raise UserInputError("explain needs a region: a localize RUN_DIR, or --roi FILE with "
+                             "--subject ID (not both)")
+    if args.run_dir is not None:
+        check_text(args.run_dir, "RUN_DIR", max_len=4096)
+    if args.subject is not None:
+        _check_subject(args.subject, "--subject")
+    if args.roi is not None and args.subject is None:
+        raise UserInputError("--roi needs --subject ID (the subject whose voxels it indexes)")
+    out = check_output_dir(args.out, "--out")
+    prog = _progress(args.quiet)
+    try:
+        ex = explain(args.run_dir, roi=args.roi, subject=args.subject, out=out,
+                     n_facets=args.facets, seed=args.seed, progress=prog)
+    finally:
+        prog.done()
+    print(f"{ex.subject}: region of {int(ex.region.sum())} voxels explained on "
+          f"{ex.info['n_images']} measured images")
+    for r in ex.dissection[:5]:
+        print(f"  {r['rank']:>2}. {r['name']:<22} ({r['kind']:<9}) effect {r['effect']:+.3f}  "
+              f"95% CI [{r['ci'][0]:+.3f}, {r['ci'][1]:+.3f}]  n={r['n_images']}")
+    for f in ex.facets:
+        kw = ", ".join(k["word"] for k in f["keywords"][:4])
+        print(f"  facet {f['facet']}: {f['n_images']} images, mean response "
+              f"{f['mean_response']:+.3f}; keywords: {kw}")
+    print(f"wrote {Path(out) / 'explain.json'}")
+    return 0
+
+
 # ---------------------------------------------------------------- export-stimuli
 def cmd_export_stimuli(args: argparse.Namespace) -> int:
     from braincause.stimuli.folder import export_stimulus_folder
@@ -884,6 +917,31 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", action="store_true", help="print the sidecar JSON on stdout")
     pr.add_argument("--quiet", action="store_true", help="no progress messages")
     pr.set_defaults(func=cmd_predict)
+
+    xp = sub.add_parser(
+        "explain", help="what a region answers to: concepts ranked by effect, and its facets",
+        description="Explain a region on the subject's measured images: every vocabulary "
+                    "concept, world category and attribute cue ranked by the region's mean "
+                    "measured response with minus without it (95%% percentile-bootstrap CI), "
+                    "and the region's top-driving images clustered into facets in backbone-"
+                    "feature space (k by silhouette, or --facets), each with thumbnails and "
+                    "caption keywords. Writes DIR/explain.json, DIR/dissection.png and "
+                    "DIR/facets/. Activation is not causation: the drivers are hypotheses "
+                    "(docs/explain.md). Synthetic subjects only for now.",
+        epilog="exit codes: 0 done, 2 bad input (no region or both, unknown subject, a bad "
+               "--roi file, a run of another subject), 1 internal error.")
+    xp.add_argument("run_dir", nargs="?", metavar="RUN_DIR",
+                    help="a localize run folder: explain its causal region")
+    xp.add_argument("--roi", metavar="FILE",
+                    help="a region: boolean .npy over the subject's voxels, a TSV/text of "
+                         "voxel indices, or a lh./rh.*.label.gii (e.g. a run's surface/)")
+    xp.add_argument("--subject", help="the subject of --roi (synthetic id, e.g. synth-01)")
+    xp.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    xp.add_argument("--facets", type=int, metavar="K", help="number of facets (default: "
+                                                            "chosen by silhouette over 2-5)")
+    xp.add_argument("--seed", type=int, default=0, help="bootstrap and k-means seed")
+    xp.add_argument("--quiet", action="store_true", help="no progress messages")
+    xp.set_defaults(func=cmd_explain)
 
     ex = sub.add_parser(
         "export-stimuli", help="write a localize run's stimuli as a folder for --stimuli",
