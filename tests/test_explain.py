@@ -69,7 +69,8 @@ def test_top3_carries_the_areas_true_top_feature(area, areas):
     subj, files = areas
     tuning = next(a.tuning for a in subj.brain.areas if a.name == area)
     top = max(tuning, key=tuning.get)
-    ex = explain(roi=files[area], subject=MINI_SUBJECT, n_top=30, n_resamples=200)
+    ex = explain(roi=files[area], subject=MINI_SUBJECT, n_top=30, n_resamples=200,
+                 synthesis=False)
     names = [r["name"] for r in ex.dissection[:3]]
     assert set(names) & _carriers(top), (area, top, names)
     assert ex.response == pytest.approx(subj.responses[:, subj.roi_labels[area]].mean(1),
@@ -95,8 +96,22 @@ def test_explain_writes_json_figure_facets_deterministically(areas, tmp_path):
         assert all((tmp_path / "a" / t).is_file() for t in f["thumbnails"])
         assert f["keywords"] and f["images"] == sorted(f["images"],
                                                        key=lambda i: -a.response[i])
+    # synthesized preferred images: above every measured image's predicted response, per
+    # facet different, and what `braincause predict` says of the written PNG
+    from braincause.prediction import predict
+
+    assert doc["synthesis"]["n_voxels_used"] > 0
+    pngs = [tmp_path / "a" / f["synthesized"]["image"] for f in doc["facets"]]
+    pred = predict(pngs, subject=MINI_SUBJECT)
+    col = list(pred.regions).index("FFA")
+    for f, r in zip(doc["facets"], pred.region_means[:, col], strict=True):
+        syn = f["synthesized"]
+        assert syn["percentile"] > 99
+        assert syn["predicted_response"] > syn["start_predicted_response"] + 0.5
+        assert syn["predicted_response"] == pytest.approx(r, abs=1e-4)
+        assert syn["min_pixel_distance_to_other_facets"] > 5
     given = explain(roi=files["FFA"], subject=MINI_SUBJECT, n_top=30, n_resamples=200,
-                    n_facets=4)
+                    n_facets=4, synthesis=False)
     assert len(given.facets) == 4
 
 

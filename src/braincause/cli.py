@@ -473,7 +473,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     prog = _progress(args.quiet)
     try:
         ex = explain(args.run_dir, roi=args.roi, subject=args.subject, out=out,
-                     n_facets=args.facets, seed=args.seed, progress=prog)
+                     n_facets=args.facets, seed=args.seed,
+                     synthesis=not args.no_synthesis, progress=prog)
     finally:
         prog.done()
     print(f"{ex.subject}: region of {int(ex.region.sum())} voxels explained on "
@@ -483,8 +484,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
               f"95% CI [{r['ci'][0]:+.3f}, {r['ci'][1]:+.3f}]  n={r['n_images']}")
     for f in ex.facets:
         kw = ", ".join(k["word"] for k in f["keywords"][:4])
+        syn = f.get("synthesized")
+        extra = (f"; synthesized image: predicted {syn['predicted_response']:+.3f} "
+                 f"({syn['percentile']:.1f}th percentile of the measured images)"
+                 if syn else "")
         print(f"  facet {f['facet']}: {f['n_images']} images, mean response "
-              f"{f['mean_response']:+.3f}; keywords: {kw}")
+              f"{f['mean_response']:+.3f}; keywords: {kw}{extra}")
     print(f"wrote {Path(out) / 'explain.json'}")
     return 0
 
@@ -925,8 +930,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "measured response with minus without it (95%% percentile-bootstrap CI), "
                     "and the region's top-driving images clustered into facets in backbone-"
                     "feature space (k by silhouette, or --facets), each with thumbnails and "
-                    "caption keywords. Writes DIR/explain.json, DIR/dissection.png and "
-                    "DIR/facets/. Activation is not causation: the drivers are hypotheses "
+                    "caption keywords and a preferred image synthesized by gradient ascent on "
+                    "the region's predicted response (backbone -> ridge). Writes "
+                    "DIR/explain.json, DIR/dissection.png and DIR/facets/. Activation is not "
+                    "causation: the drivers are hypotheses "
                     "(docs/explain.md). Synthetic subjects only for now.",
         epilog="exit codes: 0 done, 2 bad input (no region or both, unknown subject, a bad "
                "--roi file, a run of another subject), 1 internal error.")
@@ -939,7 +946,10 @@ def build_parser() -> argparse.ArgumentParser:
     xp.add_argument("--out", required=True, metavar="DIR", help="output folder")
     xp.add_argument("--facets", type=int, metavar="K", help="number of facets (default: "
                                                             "chosen by silhouette over 2-5)")
-    xp.add_argument("--seed", type=int, default=0, help="bootstrap and k-means seed")
+    xp.add_argument("--seed", type=int, default=0, help="bootstrap, k-means and synthesis "
+                                                        "seed")
+    xp.add_argument("--no-synthesis", action="store_true",
+                    help="do not synthesize a preferred image per facet (no encoder needed)")
     xp.add_argument("--quiet", action="store_true", help="no progress messages")
     xp.set_defaults(func=cmd_explain)
 
