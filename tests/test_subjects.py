@@ -228,3 +228,19 @@ def test_damaged_caches_are_rebuilt_not_trusted(gt_ready):
     with pytest.warns(UserWarning, match="rebuilding damaged subject cache"):
         again = build_pool(brain)
     np.testing.assert_array_equal(good.responses, again.responses)
+
+
+def test_fingerprint_and_size_do_not_sample_the_scenes_again():
+    """A subject read from its cache holds no scene records; its size and fingerprint
+    (every cache key) come from the arrays, so a warm run does not re-sample the pool's
+    scenes (a 5 s step of every localize before), while scene(i) still works."""
+    import dataclasses
+
+    from braincause.datasets.synthetic import SyntheticSubject
+
+    mini = load_subject("synth-01-mini")
+    cold = SyntheticSubject(mini.brain, dataclasses.replace(mini.pool, _scenes=None))
+    assert cold.n_images == mini.n_images == 300
+    assert cold.fingerprint() == mini.fingerprint()
+    assert cold.pool._scenes is None
+    assert cold.scene(5) == mini.scene(5) and cold.pool._scenes is not None

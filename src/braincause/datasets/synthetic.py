@@ -55,8 +55,9 @@ class SyntheticSubject:
 
     @property
     def n_images(self) -> int:
-        """Number of images in the measured pool."""
-        return len(self.pool.scenes)
+        """Number of images in the measured pool (from the responses: the scene records
+        are only sampled again when a caller asks for them)."""
+        return int(self.pool.responses.shape[0])
 
     @property
     def cortex(self) -> Cortex:
