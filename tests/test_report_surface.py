@@ -186,3 +186,33 @@ def test_no_network_needed(cortex, areas, monkeypatch, tmp_path):
     surface._surfaces.cache_clear()
     plot_areas(cortex, {"VWFA": areas["VWFA"]}, out=tmp_path / "offline.png")
     assert (tmp_path / "offline.png").is_file()
+
+
+@pytest.mark.parametrize("hemi,view", [("left", (0, 180)), ("right", (-90, 0))])
+def test_panels_drop_only_faces_the_camera_cannot_see(hemi, view):
+    """Each inflated panel draws only the faces turned towards its camera (about half):
+    the same picture, fewer polygons to sort and draw."""
+    import io
+
+    from nilearn import plotting
+
+    full = surface._surfaces().inflated[hemi]
+    front = surface._front(hemi, view)
+    assert np.array_equal(np.asarray(front.coordinates), np.asarray(full.coordinates))
+    n_full, n_front = len(np.asarray(full.faces)), len(np.asarray(front.faces))
+    assert 0.35 * n_full < n_front < 0.65 * n_full
+    values = np.random.default_rng(0).standard_normal(len(np.asarray(full.coordinates)))
+
+    def draw(mesh):
+        fig = Figure(figsize=(3, 3), dpi=80)
+        ax = fig.add_subplot(projection="3d")
+        plotting.plot_surf_stat_map(mesh, stat_map=values, bg_map=surface._surfaces().bg[hemi],
+                                    hemi=hemi, view=view, engine="matplotlib", colorbar=False,
+                                    axes=ax, vmin=-3, vmax=3)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return np.asarray(Image.open(buf).convert("RGB"), int)
+
+    a, b = draw(full), draw(front)
+    assert a.shape == b.shape
+    assert (np.abs(a - b).max(axis=2) > 0).mean() < 1e-3

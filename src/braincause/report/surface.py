@@ -21,7 +21,7 @@ is used: nothing is downloaded.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,8 @@ class _Surfaces:
     bg: dict[str, np.ndarray]  # light background in [0, 1] (gray_r: 0 white)
     flat_xy: dict[str, np.ndarray]  # (10242, 2)
     flat_faces: dict[str, np.ndarray]  # faces off the medial wall
+    #: (hemisphere, view) → the inflated mesh with only its camera-facing faces (_front)
+    front: dict[tuple[str, tuple[float, float]], Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,33 @@ def _surfaces() -> _Surfaces:
         cortex = np.asarray(thick[name]) > 0
         flat_faces[name] = faces[cortex[faces].all(1)]
     return _Surfaces(inflated, bg, flat_xy, flat_faces)
+
+
+def _front(hemi: str, view: tuple[float, float]):
+    """The inflated ``hemi`` with only the faces that face the camera of ``view``
+    (elevation, azimuth in degrees, as mplot3d places it).
+
+    The inflated hemisphere is a closed surface with outward normals, so under the
+    orthographic projection every face turned away from the camera lies behind one
+    turned towards it: dropping them leaves the picture as it was and halves the
+    polygons matplotlib sorts and draws. The vertices (and so every per-vertex array
+    and the panel's framing) are kept.
+    """
+    from nilearn.surface import InMemoryMesh
+
+    surf = _surfaces()
+    key = (hemi, tuple(view))
+    if key in surf.front:
+        return surf.front[key]
+    mesh = surf.inflated[hemi]
+    xyz = np.asarray(mesh.coordinates, float)
+    faces = np.asarray(mesh.faces)
+    a, b, c = xyz[faces[:, 0]], xyz[faces[:, 1]], xyz[faces[:, 2]]
+    normal = np.cross(b - a, c - a)
+    elev, azim = np.deg2rad(view[0]), np.deg2rad(view[1])
+    eye = np.array([np.cos(elev) * np.cos(azim), np.cos(elev) * np.sin(azim), np.sin(elev)])
+    surf.front[key] = InMemoryMesh(xyz, faces[normal @ eye > 0])
+    return surf.front[key]
 
 
 def _flat(cortex: Cortex, surf: _Surfaces) -> _Flat:
@@ -237,7 +266,7 @@ def _layout(title: str):
 def _panels(cortex: Cortex, fig, cells):
     """(axes, mesh, hemi, view, bg, to_mesh, cell, title) for each surface panel."""
     surf = _surfaces()
-    specs = [(surf.inflated[hemi], hemi, view, surf.bg[hemi],
+    specs = [(_front(hemi, view), hemi, view, surf.bg[hemi],
               lambda full, hemi=hemi: np.asarray(full[hemi]), title)
              for hemi, title, view in _VIEWS_3D]
     flat = _flat(cortex, surf)
